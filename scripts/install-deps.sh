@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs exactly the Debian 12 packages that sesame's build, tests and benchmarks need.
+# Idempotent: apt-get skips what is already there. Run as root (or with sudo on PATH).
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config git
+  # libraries the core links
+  libssl-dev libsodium-dev libsimdjson-dev nlohmann-json3-dev libexpected-dev
+  libcli11-dev libspdlog-dev libfmt-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libjwt-dev                        # peer for the HS256 benchmark
+  python3-jwt python3-cryptography  # PyJWT interop tests (run with /usr/bin/python3)
+  clang libclang-rt-14-dev libfuzzer-14-dev   # libFuzzer target
+  clang-format clang-tidy
+)
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
