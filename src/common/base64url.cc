@@ -1,0 +1,126 @@
+#include "common/base64url.h"
+
+#include <array>
+
+namespace sesame {
+namespace {
+
+constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr uint8_t kInvalid = 0xff;
+
+constexpr std::array<uint8_t, 256> MakeDecodeTable() {
+  std::array<uint8_t, 256> table{};
+  for (auto& v : table) {
+    v = kInvalid;
+  }
+  for (uint8_t i = 0; i < 64; ++i) {
+    table[static_cast<uint8_t>(kAlphabet[i])] = i;
+  }
+  return table;
+}
+
+constexpr std::array<uint8_t, 256> kDecode = MakeDecodeTable();
+
+}  // namespace
+
+void Base64UrlEncodeAppend(std::span<const uint8_t> bytes, std::string& out) {
+  const size_t full = bytes.size() / 3 * 3;
+  const size_t start = out.size();
+  out.resize(start + (bytes.size() * 4 + 2) / 3);
+  char* p = out.data() + start;
+  size_t i = 0;
+  for (; i < full; i += 3) {
+    const uint32_t v = (uint32_t{bytes[i]} << 16) | (uint32_t{bytes[i + 1]} << 8) | bytes[i + 2];
+    *p++ = kAlphabet[(v >> 18) & 63];
+    *p++ = kAlphabet[(v >> 12) & 63];
+    *p++ = kAlphabet[(v >> 6) & 63];
+    *p++ = kAlphabet[v & 63];
+  }
+  const size_t rest = bytes.size() - full;
+  if (rest == 1) {
+    const uint32_t v = uint32_t{bytes[i]} << 16;
+    *p++ = kAlphabet[(v >> 18) & 63];
+    *p++ = kAlphabet[(v >> 12) & 63];
+  } else if (rest == 2) {
+    const uint32_t v = (uint32_t{bytes[i]} << 16) | (uint32_t{bytes[i + 1]} << 8);
+    *p++ = kAlphabet[(v >> 18) & 63];
+    *p++ = kAlphabet[(v >> 12) & 63];
+    *p++ = kAlphabet[(v >> 6) & 63];
+  }
+}
+
+std::string Base64UrlEncode(std::span<const uint8_t> bytes) {
+  std::string out;
+  Base64UrlEncodeAppend(bytes, out);
+  return out;
+}
+
+std::string Base64UrlEncode(std::string_view bytes) {
+  return Base64UrlEncode(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+}
+
+std::optional<size_t> Base64UrlDecodedSize(size_t encoded_size) {
+  // A remainder of 1 character carries only 6 bits: no byte string encodes to it.
+  if (encoded_size % 4 == 1) {
+    return std::nullopt;
+  }
+  return encoded_size / 4 * 3 + (encoded_size % 4 == 0 ? 0 : encoded_size % 4 - 1);
+}
+
+std::optional<size_t> Base64UrlDecodeInto(std::string_view text, std::span<uint8_t> out) {
+  const auto size = Base64UrlDecodedSize(text.size());
+  if (!size || out.size() < *size) {
+    return std::nullopt;
+  }
+  const auto* in = reinterpret_cast<const uint8_t*>(text.data());
+  const size_t full = text.size() / 4 * 4;
+  uint8_t* p = out.data();
+  // OR every table value together and test once at the end: invalid bytes map to 0xff, so the
+  // loop has no data-dependent branch.
+  uint32_t bad = 0;
+  size_t i = 0;
+  for (; i < full; i += 4) {
+    const uint32_t a = kDecode[in[i]], b = kDecode[in[i + 1]], c = kDecode[in[i + 2]],
+                   d = kDecode[in[i + 3]];
+    bad |= a | b | c | d;
+    const uint32_t v = (a << 18) | (b << 12) | (c << 6) | d;
+    *p++ = static_cast<uint8_t>(v >> 16);
+    *p++ = static_cast<uint8_t>(v >> 8);
+    *p++ = static_cast<uint8_t>(v);
+  }
+  const size_t rest = text.size() - full;
+  if (rest == 2) {
+    const uint32_t a = kDecode[in[i]], b = kDecode[in[i + 1]];
+    bad |= a | b;
+    // The low 4 bits of the last character are padding bits and must be zero (RFC 4648 §3.5).
+    bad |= (b & 0x0f) != 0 ? kInvalid : 0;
+    *p++ = static_cast<uint8_t>((a << 2) | (b >> 4));
+  } else if (rest == 3) {
+    const uint32_t a = kDecode[in[i]], b = kDecode[in[i + 1]], c = kDecode[in[i + 2]];
+    bad |= a | b | c;
+    bad |= (c & 0x03) != 0 ? kInvalid : 0;
+    const uint32_t v = (a << 12) | (b << 6) | c;
+    *p++ = static_cast<uint8_t>(v >> 10);
+    *p++ = static_cast<uint8_t>(v >> 2);
+  }
+  if (bad & 0x80) {  // only the invalid marker has a bit above the 6 value bits
+    return std::nullopt;
+  }
+  return *size;
+}
+
+std::optional<std::string> Base64UrlDecode(std::string_view text) {
+  const auto size = Base64UrlDecodedSize(text.size());
+  if (!size) {
+    return std::nullopt;
+  }
+  std::string out(*size, '\0');
+  if (!Base64UrlDecodeInto(text,
+                           std::span<uint8_t>(reinterpret_cast<uint8_t*>(out.data()), out.size()))) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+}  // namespace sesame
