@@ -1,0 +1,80 @@
+#pragma once
+
+// Verifies sesame access tokens inside another C++ service, against the public keys sesame
+// publishes at /.well-known/jwks.json: signature, algorithm, kid, header rules, expiry, issuer,
+// audience and typ. It needs no connection to sesame per request; it does not know about
+// revocations (a logged-out session's token stays valid here until it expires).
+//
+// Link the CMake target sesame::verifier. This header shows only standard types. A Verifier is
+// immutable after construction and safe to share across threads.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sesame {
+
+enum class VerifyStatus {
+  kOk,
+  kInvalidToken,  // malformed, bad signature, unknown kid, wrong alg/iss/aud/typ, not yet valid
+  kTokenExpired,  // past exp (plus leeway): the client should refresh
+};
+
+// "ok", "invalid_token", "token_expired": the error codes of sesame's HTTP API.
+std::string_view VerifyStatusName(VerifyStatus status);
+
+struct VerifierOptions {
+  std::string issuer;                    // required iss, if not empty
+  std::string audience;                  // required member of aud, if not empty
+  std::string expected_type = "at+jwt";  // required header typ (RFC 9068), if not empty
+  std::chrono::seconds leeway{60};       // clock skew allowed for exp, nbf, iat
+};
+
+struct AccessToken {
+  std::string subject;     // sub: the user id
+  std::string session_id;  // sid
+  std::string issuer;      // iss
+  std::string token_id;    // jti
+  std::vector<std::string> audience;
+  std::vector<std::string> roles;
+  int64_t expires_at = 0;  // exp, seconds since the Unix epoch (0 if absent)
+  int64_t issued_at = 0;   // iat (0 if absent)
+};
+
+struct VerifyResult {
+  VerifyStatus status = VerifyStatus::kInvalidToken;
+  std::string reason;  // why, for logs; empty when ok. Never contains the token.
+  AccessToken token;   // filled when ok
+  bool ok() const { return status == VerifyStatus::kOk; }
+};
+
+class Verifier {
+ public:
+  // Builds a verifier from a JWKS document ({"keys":[...]}) or one JWK. Returns null and sets
+  // *error if the document holds no usable key.
+  static std::unique_ptr<Verifier> FromJwks(std::string_view jwks_json, VerifierOptions options,
+                                            std::string* error);
+  // The same, reading the document from a file.
+  static std::unique_ptr<Verifier> FromJwksFile(const std::string& path, VerifierOptions options,
+                                                std::string* error);
+
+  ~Verifier();
+  Verifier(const Verifier&) = delete;
+  Verifier& operator=(const Verifier&) = delete;
+
+  // Verifies at the current system time.
+  VerifyResult Verify(std::string_view token) const;
+  // Verifies at the given time (seconds since the Unix epoch).
+  VerifyResult VerifyAt(std::string_view token, int64_t now_unix_seconds) const;
+
+ private:
+  struct Impl;
+  explicit Verifier(std::unique_ptr<Impl> impl);
+
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sesame

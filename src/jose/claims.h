@@ -1,0 +1,45 @@
+#pragma once
+
+// JWT claims (RFC 7519 §4.1, plus sesame's "sid" and "roles") and the rules that accept or
+// refuse them at a given time. Parsing is strict: registered claims must have their registered
+// types (strings, NumericDates, aud as string or array of strings), "roles" is an array of
+// strings. Plain values and pure functions; thread-safe.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+
+namespace sesame::jose {
+
+struct Claims {
+  std::optional<std::string> iss, sub, jti, sid;
+  std::optional<std::vector<std::string>> aud;  // a string aud becomes a one-element list
+  std::optional<int64_t> exp, nbf, iat;         // NumericDate, fractions dropped
+  std::vector<std::string> roles;
+};
+
+struct ClaimsPolicy {
+  Seconds leeway{60};                        // for exp, nbf and iat (RFC 7519 §4.1.4)
+  std::string issuer;                        // if set, iss must equal it
+  std::string audience;                      // if set, aud must contain it
+  std::string expected_typ;                  // if set, the header typ must name it
+  std::vector<std::string> required_claims;  // names that must be present, e.g. "exp"
+};
+
+// Parses a JSON payload into claims; kInvalidToken if it is not a strict JSON object or a claim
+// has the wrong type, or a required claim is missing.
+[[nodiscard]] Result<Claims> ParseClaims(std::string_view payload_json,
+                                         const std::vector<std::string>& required_claims);
+
+// Time and audience rules. kTokenExpired once now >= exp + leeway; kInvalidToken for a token
+// not yet valid (nbf), issued in the future (iat), or with the wrong iss or aud.
+[[nodiscard]] Result<void> ValidateClaims(const Claims& claims, const ClaimsPolicy& policy,
+                                          TimePoint now);
+
+}  // namespace sesame::jose
