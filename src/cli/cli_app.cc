@@ -1,0 +1,44 @@
+#include "cli/cli_app.h"
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/cli_context.h"
+#include "cli/keys_command.h"
+#include "cli/token_command.h"
+
+namespace sesame::cli {
+
+int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+           std::istream& in) {
+  CliContext context;
+  context.out = &out;
+  context.err = &err;
+  context.in = &in;
+
+  CLI::App app("sesame: sessions and JWTs, both done right, in one authentication server",
+               "sesame");
+  app.set_help_all_flag("--help-all", "Show help for every subcommand");
+  app.require_subcommand(1);
+  // Global options may also follow the subcommand: `sesame keys list --data-dir DIR`.
+  app.fallthrough();
+  app.add_option("--data-dir", context.data_dir, "Data directory (default ./var)");
+
+  AddKeysCommand(app, context);
+  AddTokenCommand(app, context);
+
+  // CLI11 wants the arguments last-first.
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::Success& e) {  // --help and --help-all
+    return app.exit(e, out, err);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e, out, err);
+    return kExitUsage;
+  }
+  return context.exit_code;
+}
+
+}  // namespace sesame::cli

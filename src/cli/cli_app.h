@@ -1,0 +1,15 @@
+#pragma once
+
+// The whole command line as a function, so tests can run it in-process with their own streams.
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace sesame::cli {
+
+// Runs `sesame args...` (args excludes the program name) and returns the exit code.
+int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+           std::istream& in);
+
+}  // namespace sesame::cli

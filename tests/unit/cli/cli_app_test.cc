@@ -1,0 +1,174 @@
+#include "cli/cli_app.h"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "common/files.h"
+
+namespace sesame::cli {
+namespace {
+
+using nlohmann::json;
+
+struct CliRun {
+  int code;
+  std::string out;
+  std::string err;
+  std::string FirstErrLine() const { return err.substr(0, err.find('\n')); }
+};
+
+CliRun Sesame(std::vector<std::string> args, const std::string& stdin_text = "") {
+  std::ostringstream out, err;
+  std::istringstream in(stdin_text);
+  const int code = RunCli(args, out, err, in);
+  return {code, out.str(), err.str()};
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/sesame-cli-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
+
+  std::string GenerateKey(const std::string& alg) {
+    const std::string path = dir_ + "/" + alg + ".json";
+    const CliRun r = Sesame({"keys", "generate", "--alg", alg, "--out", path});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return path;
+  }
+  std::string SignToken(const std::string& key, const json& claims) {
+    const CliRun r = Sesame({"token", "sign", "--key", key, "--claims", claims.dump()});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return r.out.substr(0, r.out.find('\n'));
+  }
+  static int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
+
+  std::string dir_;
+};
+
+TEST_F(CliTest, KeysGeneratePrintsAPrivateJwkWithKid) {
+  const CliRun r = Sesame({"keys", "generate", "--alg", "ES256"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json jwk = json::parse(r.out);
+  EXPECT_EQ(jwk["alg"], "ES256");
+  EXPECT_EQ(jwk["kty"], "EC");
+  EXPECT_TRUE(jwk.contains("d"));
+  EXPECT_EQ(jwk["kid"].get<std::string>().size(), 43u);
+}
+
+TEST_F(CliTest, KeysGenerateWritesAPrivateFileAndNeverOverwrites) {
+  const std::string path = GenerateKey("EdDSA");
+  struct stat st;
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  const CliRun again = Sesame({"keys", "generate", "--alg", "EdDSA", "--out", path});
+  EXPECT_EQ(again.code, 2);
+}
+
+TEST_F(CliTest, KeysGenerateRefusesUnknownAlgorithms) {
+  for (const char* alg : {"none", "HS1", "es256"}) {
+    const CliRun r = Sesame({"keys", "generate", "--alg", alg});
+    EXPECT_EQ(r.code, 2) << alg;
+    EXPECT_TRUE(r.out.empty());
+  }
+}
+
+TEST_F(CliTest, SignThenVerifyPrintsTheClaims) {
+  const std::string key = GenerateKey("PS256");
+  const json claims = {{"sub", "u1"}, {"iss", "I"}, {"aud", "A"}, {"exp", Now() + 600}};
+  const std::string token = SignToken(key, claims);
+  const CliRun r = Sesame({"token", "verify", "--jwks", key, "--iss", "I", "--aud", "A", token});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out), claims);
+}
+
+TEST_F(CliTest, VerifyFailuresExitOneWithCodeAndReason) {
+  const std::string key = GenerateKey("HS256");
+  const std::string good = SignToken(key, {{"sub", "u1"}, {"exp", Now() + 600}});
+  std::string tampered = good;
+  tampered[tampered.size() - 3] = tampered[tampered.size() - 3] == 'x' ? 'y' : 'x';
+  CliRun r = Sesame({"token", "verify", "--jwks", key, tampered});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_TRUE(r.FirstErrLine().starts_with("invalid_token: ")) << r.err;
+  EXPECT_TRUE(r.out.empty());
+
+  const std::string expired = SignToken(key, {{"sub", "u1"}, {"exp", Now() - 3600}});
+  r = Sesame({"token", "verify", "--jwks", key, expired});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_TRUE(r.FirstErrLine().starts_with("token_expired: ")) << r.err;
+
+  r = Sesame({"token", "verify", "--jwks", key, "--iss", "someone-else", good});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_TRUE(r.FirstErrLine().starts_with("invalid_token: ")) << r.err;
+}
+
+TEST_F(CliTest, VerifyWithinSixtySecondsOfExpiryStillPasses) {
+  const std::string key = GenerateKey("HS256");
+  const CliRun r = Sesame(
+      {"token", "verify", "--jwks", key, SignToken(key, {{"sub", "u"}, {"exp", Now() - 30}})});
+  EXPECT_EQ(r.code, 0) << r.err;
+}
+
+TEST_F(CliTest, UsageAndIoErrorsExitTwo) {
+  EXPECT_EQ(Sesame({"token", "verify", "--jwks", dir_ + "/missing.json", "a.b.c"}).code, 2);
+  EXPECT_EQ(Sesame({"token", "verify"}).code, 2);
+  EXPECT_EQ(Sesame({"token", "sign", "--key", dir_ + "/missing.json", "--claims", "{}"}).code, 2);
+  EXPECT_EQ(Sesame({"frobnicate"}).code, 2);
+  EXPECT_EQ(Sesame({}).code, 2);
+  const std::string key = GenerateKey("HS256");
+  EXPECT_EQ(Sesame({"token", "sign", "--key", key, "--claims", "[1]"}).code, 2);
+}
+
+TEST_F(CliTest, TokenFromStandardInput) {
+  const std::string key = GenerateKey("ES384");
+  const std::string token = SignToken(key, {{"sub", "u1"}, {"exp", Now() + 60}});
+  const CliRun r = Sesame({"token", "verify", "--jwks", key, "-"}, token + "\n");
+  EXPECT_EQ(r.code, 0) << r.err;
+}
+
+TEST_F(CliTest, DecodeMarksOutputUnverified) {
+  const std::string key = GenerateKey("HS256");
+  const std::string token = SignToken(key, {{"sub", "u1"}});
+  const CliRun r = Sesame({"token", "decode", token});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(r.out.starts_with("UNVERIFIED")) << r.out;
+  EXPECT_NE(r.out.find("\"sub\": \"u1\""), std::string::npos) << r.out;
+  EXPECT_EQ(Sesame({"token", "decode", "not-a-token"}).code, 1);
+}
+
+TEST_F(CliTest, VerifyDefaultsToTheDataDirectoryKeyStore) {
+  const std::string key = GenerateKey("EdDSA");
+  ASSERT_TRUE(WriteFileAtomically(dir_ + "/keys.json",
+                                  R"({"keys":[)" + *ReadFile(key) + "]}", 0600));
+  const std::string token = SignToken(key, {{"sub", "u1"}, {"exp", Now() + 60}});
+  const CliRun verify = Sesame({"token", "verify", "--data-dir", dir_, token});
+  EXPECT_EQ(verify.code, 0) << verify.err;
+  const CliRun list = Sesame({"keys", "list", "--data-dir", dir_});
+  EXPECT_EQ(list.code, 0) << list.err;
+  EXPECT_NE(list.out.find(json::parse(*ReadFile(key))["kid"].get<std::string>()),
+            std::string::npos);
+  EXPECT_NE(list.out.find("EdDSA"), std::string::npos);
+  EXPECT_EQ(Sesame({"keys", "list", "--data-dir", dir_ + "/nowhere"}).code, 2);
+}
+
+TEST_F(CliTest, HelpExitsZeroEverywhere) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--help"}, {"keys", "--help"}, {"keys", "generate", "--help"},
+        {"token", "--help"}, {"token", "verify", "--help"}, {"token", "sign", "--help"},
+        {"token", "decode", "--help"}, {"keys", "list", "--help"}}) {
+    const CliRun r = Sesame(args);
+    EXPECT_EQ(r.code, 0) << args.back();
+    EXPECT_NE(r.out.find("Usage"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace sesame::cli

@@ -1,0 +1,52 @@
+#include "common/files.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "result_matchers.h"
+
+namespace sesame {
+namespace {
+
+using testing::HasError;
+
+class FilesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/sesame-files-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
+
+  std::string dir_;
+};
+
+TEST_F(FilesTest, WritesAtomicallyWithTheGivenMode) {
+  const std::string path = dir_ + "/key.json";
+  ASSERT_TRUE(WriteFileAtomically(path, "first", 0600));
+  ASSERT_TRUE(WriteFileAtomically(path, "second", 0600));
+  EXPECT_EQ(ReadFile(path).value(), "second");
+  struct stat st;
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // No temporary file is left behind.
+  EXPECT_NE(::access((path + ".tmp." + std::to_string(::getpid())).c_str(), F_OK), 0);
+}
+
+TEST_F(FilesTest, ReadOfMissingFileIsIoError) {
+  EXPECT_THAT(ReadFile(dir_ + "/missing"), HasError(ErrorCode::kIoError));
+}
+
+TEST_F(FilesTest, WriteIntoMissingDirectoryIsIoError) {
+  EXPECT_THAT(WriteFileAtomically(dir_ + "/no/such/file", "x", 0600),
+              HasError(ErrorCode::kIoError));
+}
+
+}  // namespace
+}  // namespace sesame

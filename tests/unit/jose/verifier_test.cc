@@ -1,0 +1,77 @@
+#include "sesame/verifier.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "jose/jwk.h"
+#include "jose/jwt_verifier.h"
+
+namespace sesame {
+namespace {
+
+using nlohmann::json;
+
+constexpr int64_t kNow = 1'800'000'000;
+
+class PublicVerifierTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    key_ = *jose::Jwk::Generate(jose::Algorithm::kES256);
+    jwks_ = R"({"keys":[)" + key_.ToJson(false) + "]}";
+  }
+  std::string Token(const json& claims, const std::string& typ = "at+jwt") {
+    return *jose::SignJwt(key_, claims.dump(), typ);
+  }
+  json Claims() {
+    return {{"iss", "https://auth"}, {"sub", "usr_1"},      {"aud", {"api", "web"}},
+            {"exp", kNow + 600},     {"iat", kNow},         {"jti", "j"},
+            {"sid", "ses_9"},        {"roles", {"admin"}}};
+  }
+
+  jose::Jwk key_ = *jose::Jwk::Generate(jose::Algorithm::kHS256);
+  std::string jwks_;
+};
+
+TEST_F(PublicVerifierTest, VerifiesAndExposesTheClaims) {
+  std::string error;
+  auto verifier = Verifier::FromJwks(jwks_, {.issuer = "https://auth", .audience = "api"}, &error);
+  ASSERT_NE(verifier, nullptr) << error;
+  const VerifyResult r = verifier->VerifyAt(Token(Claims()), kNow);
+  ASSERT_TRUE(r.ok()) << r.reason;
+  EXPECT_EQ(r.token.subject, "usr_1");
+  EXPECT_EQ(r.token.session_id, "ses_9");
+  EXPECT_EQ(r.token.issuer, "https://auth");
+  EXPECT_EQ(r.token.token_id, "j");
+  EXPECT_EQ(r.token.audience, (std::vector<std::string>{"api", "web"}));
+  EXPECT_EQ(r.token.roles, std::vector<std::string>{"admin"});
+  EXPECT_EQ(r.token.expires_at, kNow + 600);
+  EXPECT_EQ(r.token.issued_at, kNow);
+}
+
+TEST_F(PublicVerifierTest, ReportsExpiredAndInvalidWithReasons) {
+  auto verifier = Verifier::FromJwks(jwks_, {}, nullptr);
+  ASSERT_NE(verifier, nullptr);
+  const std::string token = Token(Claims());
+  const VerifyResult expired = verifier->VerifyAt(token, kNow + 3600);
+  EXPECT_EQ(expired.status, VerifyStatus::kTokenExpired);
+  EXPECT_EQ(VerifyStatusName(expired.status), "token_expired");
+  EXPECT_FALSE(expired.reason.empty());
+  const VerifyResult wrong_typ = verifier->VerifyAt(Token(Claims(), "JWT"), kNow);
+  EXPECT_EQ(wrong_typ.status, VerifyStatus::kInvalidToken);
+  json no_exp = Claims();
+  no_exp.erase("exp");
+  EXPECT_EQ(verifier->VerifyAt(Token(no_exp), kNow).status, VerifyStatus::kInvalidToken);
+  EXPECT_EQ(verifier->VerifyAt("garbage", kNow).status, VerifyStatus::kInvalidToken);
+}
+
+TEST_F(PublicVerifierTest, RefusesAJwksWithoutUsableKeys) {
+  std::string error;
+  EXPECT_EQ(Verifier::FromJwks(R"({"keys":[]})", {}, &error), nullptr);
+  EXPECT_FALSE(error.empty());
+  EXPECT_EQ(Verifier::FromJwks("nonsense", {}, &error), nullptr);
+  EXPECT_EQ(Verifier::FromJwksFile("/nonexistent/jwks.json", {}, &error), nullptr);
+  EXPECT_NE(error.find("/nonexistent/jwks.json"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sesame
