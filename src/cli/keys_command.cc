@@ -54,15 +54,14 @@ void Generate(CliContext& context, const std::string& alg_name, const std::strin
 
 void List(CliContext& context) {
   const std::string path = KeyStorePath(context.data_dir);
-  auto text = ReadFile(path);
+  auto text = ReadSecretFile(path);
   if (!text) {
     *context.err << "no key store at " << path
                  << " (the server creates one when it first starts)\n";
     context.exit_code = kExitUsage;
     return;
   }
-  auto keys = jose::KeySet::FromJson(*text);
-  SecureWipe(text->data(), text->size());
+  auto keys = jose::KeySet::FromJson(text->view());
   if (!keys) {
     *context.err << "invalid_key: " << path << ": " << keys.error().detail << "\n";
     context.exit_code = kExitUsage;
@@ -80,7 +79,9 @@ void List(CliContext& context) {
 
 }  // namespace
 
-std::string KeyStorePath(const std::string& data_dir) { return data_dir + "/keys.json"; }
+std::string KeyStorePath(const std::string& data_dir) {
+  return data_dir + "/keys.json";
+}
 
 void AddKeysCommand(CLI::App& app, CliContext& context) {
   CLI::App* keys = app.add_subcommand("keys", "Signing keys: generate a JWK, list the key store");

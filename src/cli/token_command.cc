@@ -48,8 +48,7 @@ void Decode(CliContext& context, const std::string& token_arg) {
   auto header = Base64UrlDecode(parts->header_b64);
   auto payload = Base64UrlDecode(parts->payload_b64);
   if (!header || !payload) {
-    Fail(context, {ErrorCode::kInvalidToken, "a segment is not canonical base64url"},
-         kExitFailed);
+    Fail(context, {ErrorCode::kInvalidToken, "a segment is not canonical base64url"}, kExitFailed);
     return;
   }
   *context.out << "UNVERIFIED: the signature and claims have not been checked\n"
@@ -60,13 +59,12 @@ void Decode(CliContext& context, const std::string& token_arg) {
 
 void Sign(CliContext& context, const std::string& key_path, const std::string& claims,
           const std::string& typ) {
-  auto text = ReadFile(key_path);
+  auto text = ReadSecretFile(key_path);
   if (!text) {
     Fail(context, text.error(), kExitUsage);
     return;
   }
-  auto key = jose::Jwk::FromJson(*text);
-  SecureWipe(text->data(), text->size());
+  auto key = jose::Jwk::FromJson(text->view());
   if (!key) {
     Fail(context, key.error(), kExitUsage);
     return;
@@ -92,13 +90,12 @@ void Verify(CliContext& context, const VerifyOptions& options) {
          kExitUsage);
     return;
   }
-  auto text = ReadFile(jwks_path);
+  auto text = ReadSecretFile(jwks_path);
   if (!text) {
     Fail(context, text.error(), kExitUsage);
     return;
   }
-  auto keys = jose::KeySet::FromJson(*text);
-  SecureWipe(text->data(), text->size());
+  auto keys = jose::KeySet::FromJson(text->view());
   if (!keys) {
     Fail(context, keys.error(), kExitUsage);
     return;
@@ -133,8 +130,8 @@ void AddTokenCommand(CLI::App& app, CliContext& context) {
   // The callbacks own the option values, and CLI11 keeps the callbacks as long as the app.
   auto options = std::make_shared<Options>();
 
-  CLI::App* decode = token->add_subcommand(
-      "decode", "Print a JWT's header and claims, pretty, marked UNVERIFIED");
+  CLI::App* decode =
+      token->add_subcommand("decode", "Print a JWT's header and claims, pretty, marked UNVERIFIED");
   decode->add_option("jwt", options->decode_token, "The token, or - to read it from stdin")
       ->required();
   decode->callback([&context, options] { Decode(context, options->decode_token); });

@@ -116,8 +116,8 @@ std::optional<std::string> Base64UrlDecode(std::string_view text) {
     return std::nullopt;
   }
   std::string out(*size, '\0');
-  if (!Base64UrlDecodeInto(text,
-                           std::span<uint8_t>(reinterpret_cast<uint8_t*>(out.data()), out.size()))) {
+  if (!Base64UrlDecodeInto(
+          text, std::span<uint8_t>(reinterpret_cast<uint8_t*>(out.data()), out.size()))) {
     return std::nullopt;
   }
   return out;

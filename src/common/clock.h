@@ -25,7 +25,11 @@ class SystemClock final : public Clock {
   }
 };
 
-inline int64_t ToUnixSeconds(TimePoint t) { return t.time_since_epoch().count(); }
-inline TimePoint FromUnixSeconds(int64_t s) { return TimePoint(Seconds(s)); }
+inline int64_t ToUnixSeconds(TimePoint t) {
+  return t.time_since_epoch().count();
+}
+inline TimePoint FromUnixSeconds(int64_t s) {
+  return TimePoint(Seconds(s));
+}
 
 }  // namespace sesame

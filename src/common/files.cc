@@ -6,12 +6,14 @@
 
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 
 namespace sesame {
 namespace {
 
 tl::unexpected<Error> IoError(const std::string& what, const std::string& path, int err) {
-  return MakeError(ErrorCode::kIoError, what + " " + path + ": " + std::strerror(err));
+  return MakeError(ErrorCode::kIoError,
+                   what + " " + path + ": " + std::system_category().message(err));
 }
 
 class Fd {
@@ -56,8 +58,39 @@ Result<std::string> ReadFile(const std::string& path) {
   return out;
 }
 
-Result<void> WriteFileAtomically(const std::string& path, std::string_view contents,
-                                 mode_t mode) {
+Result<SecretBytes> ReadSecretFile(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    return IoError("cannot open", path, errno);
+  }
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) {
+    return IoError("cannot stat", path, errno);
+  }
+  constexpr off_t kMaxSecretFile = 1 << 20;  // a JWKS of private keys is a few KiB
+  if (st.st_size > kMaxSecretFile) {
+    return MakeError(ErrorCode::kIoError, path + " is larger than 1 MiB");
+  }
+  SecretBytes secret(static_cast<size_t>(st.st_size));
+  size_t filled = 0;
+  while (filled < secret.size()) {
+    const ssize_t n =
+        ::read(fd.get(), secret.mutable_span().data() + filled, secret.size() - filled);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      return IoError("cannot read", path, errno);
+    }
+    if (n == 0) {
+      return MakeError(ErrorCode::kIoError, path + " shrank while being read");
+    }
+    filled += static_cast<size_t>(n);
+  }
+  return secret;
+}
+
+Result<void> WriteFileAtomically(const std::string& path, std::string_view contents, mode_t mode) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
   if (fd.get() < 0) {

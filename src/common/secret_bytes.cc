@@ -36,7 +36,9 @@ SecretBytes::SecretBytes(std::string_view bytes)
 
 SecretBytes::SecretBytes(size_t size) : bytes_(size, 0) {}
 
-SecretBytes::~SecretBytes() { Wipe(); }
+SecretBytes::~SecretBytes() {
+  Wipe();
+}
 
 SecretBytes::SecretBytes(SecretBytes&& other) noexcept : bytes_(std::move(other.bytes_)) {
   other.bytes_.clear();

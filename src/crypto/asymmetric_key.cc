@@ -213,8 +213,8 @@ struct AsymmetricKeyFactory {
       impl->kind = KeyKind::kEc;
       char name[64] = {};
       size_t name_len = 0;
-      if (EVP_PKEY_get_utf8_string_param(pkey.get(), OSSL_PKEY_PARAM_GROUP_NAME, name,
-                                         sizeof(name), &name_len) != 1) {
+      if (EVP_PKEY_get_utf8_string_param(pkey.get(), OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof(name),
+                                         &name_len) != 1) {
         return KeyError("EC key has no named curve: " + TakeOpenSslError());
       }
       impl->curve = CurveFromGroupName(std::string_view(name, name_len));
@@ -225,9 +225,8 @@ struct AsymmetricKeyFactory {
       const size_t coord = CoordinateSize(*impl->curve);
       impl->signature_size = 2 * coord;
       EcGroupPtr group(EC_GROUP_new_by_curve_name(CurveNid(*impl->curve)));
-      if (!group ||
-          BN_bn2binpad(EC_GROUP_get0_order(group.get()), impl->order.data(),
-                       static_cast<int>(coord)) != static_cast<int>(coord)) {
+      if (!group || BN_bn2binpad(EC_GROUP_get0_order(group.get()), impl->order.data(),
+                                 static_cast<int>(coord)) != static_cast<int>(coord)) {
         return MakeError(ErrorCode::kInternal, "cannot read the curve order");
       }
     } else if (id == EVP_PKEY_ED25519) {
@@ -255,17 +254,14 @@ struct AsymmetricKeyFactory {
     return {};
   }
 
-  static Result<AsymmetricKey> FromParams(const char* type, OSSL_PARAM_BLD* bld,
-                                          bool has_private) {
+  static Result<AsymmetricKey> FromParams(const char* type, OSSL_PARAM_BLD* bld, bool has_private) {
     ParamPtr params(OSSL_PARAM_BLD_to_param(bld));
     PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
     EVP_PKEY* raw = nullptr;
     if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
-        EVP_PKEY_fromdata(ctx.get(), &raw,
-                          has_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
+        EVP_PKEY_fromdata(ctx.get(), &raw, has_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
                           params.get()) != 1) {
-      return KeyError(std::string(type) + " key components are not valid: " +
-                      TakeOpenSslError());
+      return KeyError(std::string(type) + " key components are not valid: " + TakeOpenSslError());
     }
     PkeyPtr pkey(raw);
     if (auto checked = Check(pkey.get(), has_private); !checked) {
@@ -304,8 +300,8 @@ Result<AsymmetricKey> AsymmetricKey::FromRsa(const RsaComponents& c) {
     return KeyError("RSA key needs n and e");
   }
   const bool has_private = !c.d.empty();
-  const bool has_crt = !c.p.empty() || !c.q.empty() || !c.dp.empty() || !c.dq.empty() ||
-                       !c.qi.empty();
+  const bool has_crt =
+      !c.p.empty() || !c.q.empty() || !c.dp.empty() || !c.dq.empty() || !c.qi.empty();
   if (has_crt && (c.p.empty() || c.q.empty() || c.dp.empty() || c.dq.empty() || c.qi.empty())) {
     return KeyError("RSA private key has some but not all of p, q, dp, dq, qi");
   }
@@ -409,11 +405,21 @@ Result<AsymmetricKey> AsymmetricKey::FromEd25519(const Ed25519Components& c) {
   return AsymmetricKeyFactory::Wrap(std::move(pkey), has_private);
 }
 
-KeyKind AsymmetricKey::kind() const { return impl_->kind; }
-std::optional<Curve> AsymmetricKey::curve() const { return impl_->curve; }
-int AsymmetricKey::bits() const { return impl_->bits; }
-size_t AsymmetricKey::signature_size() const { return impl_->signature_size; }
-bool AsymmetricKey::has_private() const { return impl_->has_private; }
+KeyKind AsymmetricKey::kind() const {
+  return impl_->kind;
+}
+std::optional<Curve> AsymmetricKey::curve() const {
+  return impl_->curve;
+}
+int AsymmetricKey::bits() const {
+  return impl_->bits;
+}
+size_t AsymmetricKey::signature_size() const {
+  return impl_->signature_size;
+}
+bool AsymmetricKey::has_private() const {
+  return impl_->has_private;
+}
 
 AsymmetricKey AsymmetricKey::PublicOnly() const {
   if (!impl_->has_private) {

@@ -26,9 +26,7 @@ const EVP_MD* FetchedDigest(HashAlg hash) {
   static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
   static EVP_MD* const sha384 = EVP_MD_fetch(nullptr, "SHA2-384", nullptr);
   static EVP_MD* const sha512 = EVP_MD_fetch(nullptr, "SHA2-512", nullptr);
-  const EVP_MD* md = hash == HashAlg::kSha256   ? sha256
-                     : hash == HashAlg::kSha384 ? sha384
-                                                : sha512;
+  const EVP_MD* md = hash == HashAlg::kSha256 ? sha256 : hash == HashAlg::kSha384 ? sha384 : sha512;
   if (md == nullptr) {
     std::abort();  // no SHA-2 in the default provider: nothing in sesame can work
   }

@@ -21,7 +21,9 @@ struct HmacKey::Impl {
 
 namespace {
 
-constexpr size_t BlockSize(HashAlg hash) { return hash == HashAlg::kSha256 ? 64 : 128; }
+constexpr size_t BlockSize(HashAlg hash) {
+  return hash == HashAlg::kSha256 ? 64 : 128;
+}
 
 [[noreturn]] void CryptoFailure() {
   // Hashing in-memory bytes with a fetched digest fails only if the library is broken.
@@ -57,10 +59,10 @@ EVP_MD_CTX* ScratchContext() {
 
 Result<HmacKey> HmacKey::Create(HashAlg hash, SecretBytes secret) {
   if (secret.size() < DigestSize(hash)) {
-    return MakeError(ErrorCode::kInvalidKey,
-                     "HMAC secret has " + std::to_string(secret.size()) +
-                         " bytes; at least " + std::to_string(DigestSize(hash)) +
-                         " random bytes are required for this algorithm");
+    return MakeError(ErrorCode::kInvalidKey, "HMAC secret has " + std::to_string(secret.size()) +
+                                                 " bytes; at least " +
+                                                 std::to_string(DigestSize(hash)) +
+                                                 " random bytes are required for this algorithm");
   }
   auto impl = std::make_shared<Impl>();
   impl->hash = hash;
@@ -78,9 +80,13 @@ Result<HmacKey> HmacKey::Create(HashAlg hash, SecretBytes secret) {
   return HmacKey(std::move(impl));
 }
 
-HashAlg HmacKey::hash() const { return impl_->hash; }
+HashAlg HmacKey::hash() const {
+  return impl_->hash;
+}
 
-const SecretBytes& HmacKey::secret() const { return impl_->secret; }
+const SecretBytes& HmacKey::secret() const {
+  return impl_->secret;
+}
 
 size_t HmacKey::Sign(std::string_view data, std::span<uint8_t> out) const {
   const size_t size = mac_size();

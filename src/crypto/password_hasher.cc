@@ -38,8 +38,7 @@ Result<std::string> PasswordHasher::Hash(std::string_view password) const {
 
 Result<bool> PasswordHasher::Verify(std::string_view encoded_hash,
                                     std::string_view password) const {
-  if (!encoded_hash.starts_with(kArgon2idPrefix) ||
-      encoded_hash.size() >= crypto_pwhash_STRBYTES) {
+  if (!encoded_hash.starts_with(kArgon2idPrefix) || encoded_hash.size() >= crypto_pwhash_STRBYTES) {
     return MakeError(ErrorCode::kInternal, "stored password hash is not an argon2id hash");
   }
   // crypto_pwhash_str_verify wants a NUL-terminated string; the hash is public data.
@@ -49,8 +48,7 @@ Result<bool> PasswordHasher::Verify(std::string_view encoded_hash,
 }
 
 bool PasswordHasher::NeedsRehash(std::string_view encoded_hash) const {
-  if (!encoded_hash.starts_with(kArgon2idPrefix) ||
-      encoded_hash.size() >= crypto_pwhash_STRBYTES) {
+  if (!encoded_hash.starts_with(kArgon2idPrefix) || encoded_hash.size() >= crypto_pwhash_STRBYTES) {
     return true;
   }
   std::array<char, crypto_pwhash_STRBYTES> stored{};

@@ -31,8 +31,7 @@ class PasswordHasher {
   [[nodiscard]] Result<std::string> Hash(std::string_view password) const;
   // True if password matches; false if not. kInternal if encoded_hash is not an argon2id hash
   // (a corrupt record, which must not read as "wrong password").
-  [[nodiscard]] Result<bool> Verify(std::string_view encoded_hash,
-                                    std::string_view password) const;
+  [[nodiscard]] Result<bool> Verify(std::string_view encoded_hash, std::string_view password) const;
   // True if encoded_hash was made with other parameters than ours (or is not argon2id).
   bool NeedsRehash(std::string_view encoded_hash) const;
 

@@ -30,10 +30,9 @@ enum class Algorithm : uint8_t {
 };
 
 inline constexpr Algorithm kAllAlgorithms[] = {
-    Algorithm::kHS256, Algorithm::kHS384, Algorithm::kHS512, Algorithm::kRS256,
-    Algorithm::kRS384, Algorithm::kRS512, Algorithm::kPS256, Algorithm::kPS384,
-    Algorithm::kPS512, Algorithm::kES256, Algorithm::kES384, Algorithm::kES512,
-    Algorithm::kEdDSA,
+    Algorithm::kHS256, Algorithm::kHS384, Algorithm::kHS512, Algorithm::kRS256, Algorithm::kRS384,
+    Algorithm::kRS512, Algorithm::kPS256, Algorithm::kPS384, Algorithm::kPS512, Algorithm::kES256,
+    Algorithm::kES384, Algorithm::kES512, Algorithm::kEdDSA,
 };
 
 enum class KeyFamily { kOct, kRsa, kEc, kOkp };
@@ -44,7 +43,7 @@ std::string_view AlgorithmName(Algorithm alg);
 
 KeyFamily FamilyOf(Algorithm alg);
 crypto::HashAlg HashOf(Algorithm alg);  // SHA-512 for EdDSA (unused: Ed25519 hashes itself)
-crypto::SignatureScheme SchemeOf(Algorithm alg);  // meaningless for HS*
+crypto::SignatureScheme SchemeOf(Algorithm alg);      // meaningless for HS*
 std::optional<crypto::Curve> CurveOf(Algorithm alg);  // set for ES*
 
 }  // namespace sesame::jose

@@ -27,8 +27,8 @@ std::optional<int64_t> NumericDate(simdjson::dom::element value) {
       if (!std::isfinite(d)) {
         return std::nullopt;
       }
-      const double clamped = std::clamp(std::floor(d), -static_cast<double>(kMaxDate),
-                                        static_cast<double>(kMaxDate));
+      const double clamped =
+          std::clamp(std::floor(d), -static_cast<double>(kMaxDate), static_cast<double>(kMaxDate));
       return static_cast<int64_t>(clamped);
     }
     default:
@@ -55,8 +55,8 @@ Result<void> ReadDate(simdjson::dom::element value, std::string_view name,
   return {};
 }
 
-Result<void> ReadStringList(simdjson::dom::element value, std::string_view name,
-                            bool allow_single, std::vector<std::string>& out) {
+Result<void> ReadStringList(simdjson::dom::element value, std::string_view name, bool allow_single,
+                            std::vector<std::string>& out) {
   std::string_view single;
   if (allow_single && value.get(single) == simdjson::SUCCESS) {
     out.emplace_back(single);
@@ -136,9 +136,9 @@ Result<void> ValidateClaims(const Claims& claims, const ClaimsPolicy& policy, Ti
   const int64_t t = ToUnixSeconds(now);
   const int64_t leeway = policy.leeway.count();
   if (claims.exp && t >= *claims.exp + leeway) {
-    return MakeError(ErrorCode::kTokenExpired,
-                     "token expired at " + std::to_string(*claims.exp) + " (" +
-                         std::to_string(t - *claims.exp) + " s ago)");
+    return MakeError(ErrorCode::kTokenExpired, "token expired at " + std::to_string(*claims.exp) +
+                                                   " (" + std::to_string(t - *claims.exp) +
+                                                   " s ago)");
   }
   if (claims.nbf && t + leeway < *claims.nbf) {
     return Invalid("token is not valid before " + std::to_string(*claims.nbf));

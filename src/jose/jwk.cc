@@ -85,18 +85,29 @@ Result<std::string> BytesMember(object obj, std::string_view name, bool required
   return std::move(*bytes);
 }
 
-Result<SecretBytes> SecretMember(object obj, std::string_view name, bool required) {
-  auto bytes = BytesMember(obj, name, required);
-  if (!bytes) {
-    return tl::unexpected(bytes.error());
+// An optional private member, decoded straight into SecretBytes.
+Result<SecretBytes> SecretMember(object obj, std::string_view name) {
+  auto text = StringMember(obj, name);
+  if (!text) {
+    return tl::unexpected(text.error());
   }
-  SecretBytes secret(*bytes);
-  SecureWipe(bytes->data(), bytes->size());
+  const auto size = Base64UrlDecodedSize(text->size());
+  if (!size) {
+    return KeyError("JWK member \"" + std::string(name) + "\" is not canonical base64url");
+  }
+  SecretBytes secret(*size);
+  if (!Base64UrlDecodeInto(*text, secret.mutable_span())) {
+    return KeyError("JWK member \"" + std::string(name) + "\" is not canonical base64url");
+  }
   return secret;
 }
 
-std::string B64(std::string_view bytes) { return Base64UrlEncode(bytes); }
-std::string B64(const SecretBytes& bytes) { return Base64UrlEncode(bytes.span()); }
+std::string B64(std::string_view bytes) {
+  return Base64UrlEncode(bytes);
+}
+std::string B64(const SecretBytes& bytes) {
+  return Base64UrlEncode(bytes.span());
+}
 
 Result<Jwk> ParseJwk(object obj, auto&& from_hmac, auto&& make) {
   auto kty = StringMember(obj, "kty");
@@ -124,9 +135,12 @@ Result<Jwk> ParseJwk(object obj, auto&& from_hmac, auto&& make) {
     if (!alg) {
       return KeyError("an oct JWK needs \"alg\" (HS256, HS384 or HS512)");
     }
-    auto k = SecretMember(obj, "k", true);
+    auto k = SecretMember(obj, "k");
     if (!k) {
       return tl::unexpected(k.error());
+    }
+    if (k->empty()) {
+      return KeyError("JWK lacks \"k\"");
     }
     return from_hmac(*alg, std::move(*k), kid_text);
   }
@@ -143,11 +157,10 @@ Result<Jwk> ParseJwk(object obj, auto&& from_hmac, auto&& make) {
     }
     c.n = std::move(*n);
     c.e = std::move(*e);
-    const std::pair<const char*, SecretBytes*> privates[] = {{"d", &c.d},   {"p", &c.p},
-                                                             {"q", &c.q},   {"dp", &c.dp},
-                                                             {"dq", &c.dq}, {"qi", &c.qi}};
+    const std::pair<const char*, SecretBytes*> privates[] = {
+        {"d", &c.d}, {"p", &c.p}, {"q", &c.q}, {"dp", &c.dp}, {"dq", &c.dq}, {"qi", &c.qi}};
     for (auto [name, out] : privates) {
-      auto value = SecretMember(obj, name, false);
+      auto value = SecretMember(obj, name);
       if (!value) {
         return tl::unexpected(value.error());
       }
@@ -173,7 +186,7 @@ Result<Jwk> ParseJwk(object obj, auto&& from_hmac, auto&& make) {
     c.curve = *curve;
     auto x = BytesMember(obj, "x");
     auto y = BytesMember(obj, "y");
-    auto d = SecretMember(obj, "d", false);
+    auto d = SecretMember(obj, "d");
     if (!x || !y || !d) {
       return tl::unexpected(!x ? x.error() : !y ? y.error() : d.error());
     }
@@ -197,7 +210,7 @@ Result<Jwk> ParseJwk(object obj, auto&& from_hmac, auto&& make) {
     }
     crypto::Ed25519Components c;
     auto x = BytesMember(obj, "x");
-    auto d = SecretMember(obj, "d", false);
+    auto d = SecretMember(obj, "d");
     if (!x || !d) {
       return tl::unexpected(!x ? x.error() : d.error());
     }
@@ -418,16 +431,15 @@ Result<std::string> Jwk::Sign(std::string_view signing_input) const {
     const size_t size = hmac->Sign(signing_input, mac);
     return std::string(reinterpret_cast<const char*>(mac.data()), size);
   }
-  return std::get<crypto::AsymmetricKey>(key_).Sign(SchemeOf(alg_), HashOf(alg_),
-                                                    signing_input);
+  return std::get<crypto::AsymmetricKey>(key_).Sign(SchemeOf(alg_), HashOf(alg_), signing_input);
 }
 
 bool Jwk::Verify(std::string_view signing_input, std::span<const uint8_t> signature) const {
   if (const auto* hmac = std::get_if<crypto::HmacKey>(&key_)) {
     return hmac->Verify(signing_input, signature);
   }
-  return std::get<crypto::AsymmetricKey>(key_).Verify(SchemeOf(alg_), HashOf(alg_),
-                                                      signing_input, signature);
+  return std::get<crypto::AsymmetricKey>(key_).Verify(SchemeOf(alg_), HashOf(alg_), signing_input,
+                                                      signature);
 }
 
 }  // namespace sesame::jose

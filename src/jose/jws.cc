@@ -20,8 +20,7 @@ tl::unexpected<Error> Invalid(std::string reason) {
 constexpr size_t kMaxSignatureSize = 1024;
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
@@ -73,8 +72,8 @@ Result<JwsHeader> ParseHeader(std::string_view header_b64) {
   if (!Base64UrlDecodeInto(header_b64, buffer.Prepare(*size))) {
     return Invalid("token header is not canonical base64url");
   }
-  auto obj = detail::ParseStrictObjectPadded(detail::ThreadParser(0), buffer.view(*size),
-                                             "token header");
+  auto obj =
+      detail::ParseStrictObjectPadded(detail::ThreadParser(0), buffer.view(*size), "token header");
   if (!obj) {
     return tl::unexpected(obj.error());
   }

@@ -68,9 +68,8 @@ bool HasDuplicateKeysAnywhere(simdjson::dom::element element) {
 Result<simdjson::dom::object> CheckDocument(simdjson::simdjson_result<simdjson::dom::element> doc,
                                             std::string_view what) {
   if (doc.error()) {
-    return MakeError(ErrorCode::kInvalidToken,
-                     std::string(what) + " is not valid JSON (" +
-                         simdjson::error_message(doc.error()) + ")");
+    return MakeError(ErrorCode::kInvalidToken, std::string(what) + " is not valid JSON (" +
+                                                   simdjson::error_message(doc.error()) + ")");
   }
   simdjson::dom::object root;
   if (doc.get(root) != simdjson::SUCCESS) {
@@ -105,8 +104,7 @@ simdjson::dom::parser& ThreadParser(int slot) {
 Result<simdjson::dom::object> ParseStrictObjectPadded(simdjson::dom::parser& parser,
                                                       std::string_view text,
                                                       std::string_view what) {
-  return CheckDocument(parser.parse(text.data(), text.size(), /*realloc_if_needed=*/false),
-                       what);
+  return CheckDocument(parser.parse(text.data(), text.size(), /*realloc_if_needed=*/false), what);
 }
 
 Result<simdjson::dom::object> ParseStrictObject(simdjson::dom::parser& parser,

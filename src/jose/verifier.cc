@@ -52,8 +52,8 @@ std::unique_ptr<Verifier> Verifier::FromJwks(std::string_view jwks_json, Verifie
   policy.leeway = options.leeway;
   policy.required_claims = {"exp"};
   auto shared = std::make_shared<const jose::KeySet>(std::move(*keys));
-  return std::unique_ptr<Verifier>(new Verifier(std::make_unique<Impl>(
-      Impl{jose::JwtVerifier(std::move(shared), std::move(policy))})));
+  return std::unique_ptr<Verifier>(new Verifier(
+      std::make_unique<Impl>(Impl{jose::JwtVerifier(std::move(shared), std::move(policy))})));
 }
 
 std::unique_ptr<Verifier> Verifier::FromJwksFile(const std::string& path, VerifierOptions options,
@@ -79,7 +79,7 @@ VerifyResult Verifier::VerifyAt(std::string_view token, int64_t now_unix_seconds
   auto claims = impl_->verifier.Verify(token, FromUnixSeconds(now_unix_seconds));
   if (!claims) {
     result.status = claims.error().code == ErrorCode::kTokenExpired ? VerifyStatus::kTokenExpired
-                                                                     : VerifyStatus::kInvalidToken;
+                                                                    : VerifyStatus::kInvalidToken;
     result.reason = claims.error().detail;
     return result;
   }

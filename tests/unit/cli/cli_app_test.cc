@@ -146,8 +146,8 @@ TEST_F(CliTest, DecodeMarksOutputUnverified) {
 
 TEST_F(CliTest, VerifyDefaultsToTheDataDirectoryKeyStore) {
   const std::string key = GenerateKey("EdDSA");
-  ASSERT_TRUE(WriteFileAtomically(dir_ + "/keys.json",
-                                  R"({"keys":[)" + *ReadFile(key) + "]}", 0600));
+  ASSERT_TRUE(
+      WriteFileAtomically(dir_ + "/keys.json", R"({"keys":[)" + *ReadFile(key) + "]}", 0600));
   const std::string token = SignToken(key, {{"sub", "u1"}, {"exp", Now() + 60}});
   const CliRun verify = Sesame({"token", "verify", "--data-dir", dir_, token});
   EXPECT_EQ(verify.code, 0) << verify.err;
@@ -160,10 +160,14 @@ TEST_F(CliTest, VerifyDefaultsToTheDataDirectoryKeyStore) {
 }
 
 TEST_F(CliTest, HelpExitsZeroEverywhere) {
-  for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"--help"}, {"keys", "--help"}, {"keys", "generate", "--help"},
-        {"token", "--help"}, {"token", "verify", "--help"}, {"token", "sign", "--help"},
-        {"token", "decode", "--help"}, {"keys", "list", "--help"}}) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"--help"},
+                                               {"keys", "--help"},
+                                               {"keys", "generate", "--help"},
+                                               {"token", "--help"},
+                                               {"token", "verify", "--help"},
+                                               {"token", "sign", "--help"},
+                                               {"token", "decode", "--help"},
+                                               {"keys", "list", "--help"}}) {
     const CliRun r = Sesame(args);
     EXPECT_EQ(r.code, 0) << args.back();
     EXPECT_NE(r.out.find("Usage"), std::string::npos);

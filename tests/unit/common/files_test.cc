@@ -39,6 +39,15 @@ TEST_F(FilesTest, WritesAtomicallyWithTheGivenMode) {
   EXPECT_NE(::access((path + ".tmp." + std::to_string(::getpid())).c_str(), F_OK), 0);
 }
 
+TEST_F(FilesTest, ReadsSecretFilesIntoSecretBytes) {
+  const std::string path = dir_ + "/secret";
+  ASSERT_TRUE(WriteFileAtomically(path, std::string(5000, 's'), 0600));
+  auto secret = ReadSecretFile(path);
+  ASSERT_TRUE(secret);
+  EXPECT_EQ(secret->view(), std::string(5000, 's'));
+  EXPECT_THAT(ReadSecretFile(dir_ + "/missing"), HasError(ErrorCode::kIoError));
+}
+
 TEST_F(FilesTest, ReadOfMissingFileIsIoError) {
   EXPECT_THAT(ReadFile(dir_ + "/missing"), HasError(ErrorCode::kIoError));
 }

@@ -60,18 +60,16 @@ TEST(AsymmetricKey, SignsAndVerifiesEveryKind) {
     size_t signature_size;
   };
   Case cases[] = {
-      {"RS256", AsymmetricKey::GenerateRsa(2048), SignatureScheme::kRsaPkcs1v15,
-       HashAlg::kSha256, 256},
-      {"PS384", AsymmetricKey::GenerateRsa(2048), SignatureScheme::kRsaPss, HashAlg::kSha384,
+      {"RS256", AsymmetricKey::GenerateRsa(2048), SignatureScheme::kRsaPkcs1v15, HashAlg::kSha256,
        256},
-      {"ES256", AsymmetricKey::GenerateEc(Curve::kP256), SignatureScheme::kEcdsa,
-       HashAlg::kSha256, 64},
-      {"ES384", AsymmetricKey::GenerateEc(Curve::kP384), SignatureScheme::kEcdsa,
-       HashAlg::kSha384, 96},
-      {"ES512", AsymmetricKey::GenerateEc(Curve::kP521), SignatureScheme::kEcdsa,
-       HashAlg::kSha512, 132},
-      {"EdDSA", AsymmetricKey::GenerateEd25519(), SignatureScheme::kEd25519, HashAlg::kSha512,
+      {"PS384", AsymmetricKey::GenerateRsa(2048), SignatureScheme::kRsaPss, HashAlg::kSha384, 256},
+      {"ES256", AsymmetricKey::GenerateEc(Curve::kP256), SignatureScheme::kEcdsa, HashAlg::kSha256,
        64},
+      {"ES384", AsymmetricKey::GenerateEc(Curve::kP384), SignatureScheme::kEcdsa, HashAlg::kSha384,
+       96},
+      {"ES512", AsymmetricKey::GenerateEc(Curve::kP521), SignatureScheme::kEcdsa, HashAlg::kSha512,
+       132},
+      {"EdDSA", AsymmetricKey::GenerateEd25519(), SignatureScheme::kEd25519, HashAlg::kSha512, 64},
   };
   for (auto& c : cases) {
     ASSERT_TRUE(c.key) << c.name;

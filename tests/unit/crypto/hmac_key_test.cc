@@ -15,7 +15,7 @@ namespace {
 using sesame::testing::HasError;
 
 const EVP_MD* OpenSslMd(HashAlg hash) {
-  return hash == HashAlg::kSha256 ? EVP_sha256()
+  return hash == HashAlg::kSha256   ? EVP_sha256()
          : hash == HashAlg::kSha384 ? EVP_sha384()
                                     : EVP_sha512();
 }

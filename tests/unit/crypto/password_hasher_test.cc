@@ -10,7 +10,9 @@ namespace {
 using sesame::testing::HasError;
 
 // Cheap parameters keep the suite fast; the defaults are checked separately below.
-Argon2Params Cheap() { return Argon2Params{1, 8 * 1024 * 1024}; }
+Argon2Params Cheap() {
+  return Argon2Params{1, 8 * 1024 * 1024};
+}
 
 TEST(PasswordHasher, DefaultsAreOwaspMinimum) {
   const Argon2Params params;

@@ -12,8 +12,8 @@ TEST(Algorithm, EveryNameRoundTrips) {
 }
 
 TEST(Algorithm, NoneAndNearMissesAreNotAlgorithms) {
-  for (const char* name : {"none", "None", "NONE", "", "hs256", "HS256 ", "ES256K", "Ed25519",
-                           "RSA-OAEP", "HS1"}) {
+  for (const char* name :
+       {"none", "None", "NONE", "", "hs256", "HS256 ", "ES256K", "Ed25519", "RSA-OAEP", "HS1"}) {
     EXPECT_FALSE(ParseAlgorithm(name)) << name;
   }
 }

@@ -108,10 +108,10 @@ TEST(ClaimsParsing, RegisteredClaimsMustHaveTheirTypes) {
 }
 
 TEST(ClaimsParsing, ReadsEveryKnownClaim) {
-  auto claims = ParseClaims(
-      R"({"iss":"i","sub":"u","aud":"a","exp":3,"nbf":1,"iat":2,"jti":"j","sid":"s",)"
-      R"("roles":["admin","user"],"custom":{"nested":[1,2]}})",
-      {});
+  auto claims =
+      ParseClaims(R"({"iss":"i","sub":"u","aud":"a","exp":3,"nbf":1,"iat":2,"jti":"j","sid":"s",)"
+                  R"("roles":["admin","user"],"custom":{"nested":[1,2]}})",
+                  {});
   ASSERT_THAT(claims, IsOk());
   EXPECT_EQ(claims->iss, "i");
   EXPECT_EQ(claims->sub, "u");

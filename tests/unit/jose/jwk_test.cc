@@ -15,7 +15,9 @@ using sesame::testing::HasError;
 using sesame::testing::IsOk;
 using sesame::testing::ReadTestData;
 
-json Vector(const std::string& name) { return json::parse(ReadTestData("vectors/" + name)); }
+json Vector(const std::string& name) {
+  return json::parse(ReadTestData("vectors/" + name));
+}
 
 json Patched(json base, const json& patch) {
   base.merge_patch(patch);
@@ -89,7 +91,9 @@ TEST_P(JwkPerAlgorithm, PublicJsonHasNoPrivateMember) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, JwkPerAlgorithm, ::testing::ValuesIn(kAllAlgorithms),
-                         [](const auto& param_info) { return std::string(AlgorithmName(param_info.param)); });
+                         [](const auto& param_info) {
+                           return std::string(AlgorithmName(param_info.param));
+                         });
 
 TEST(Jwk, HmacSecretLengthIsAtLeastTheHashOutput) {
   EXPECT_THAT(Jwk::FromHmacSecret(Algorithm::kHS256, SecretBytes(std::string(31, 'k'))),
@@ -129,8 +133,8 @@ TEST(Jwk, RefusesKeysThatDoNotFitTheirAlgorithm) {
       {"unknown curve", Patched(ec384, {{"crv", "secp256k1"}, {"alg", nullptr}})},
       {"Ed448", Patched(ed, {{"crv", "Ed448"}})},
       {"short EC coordinate",
-       Patched(ec384, 
-           {{"x", Base64UrlEncode(Base64UrlDecode(ec384["x"].get<std::string>())->substr(1))}})},
+       Patched(ec384, {{"x", Base64UrlEncode(
+                                 Base64UrlDecode(ec384["x"].get<std::string>())->substr(1))}})},
   };
   for (const auto& c : cases) {
     EXPECT_THAT(Jwk::FromJson(c.jwk.dump()), HasError(ErrorCode::kInvalidKey)) << c.name;

@@ -20,7 +20,9 @@ using testing::Forge;
 using testing::SigningInput;
 using testing::WithSignature;
 
-json Vector(const std::string& name) { return json::parse(ReadTestData("vectors/" + name)); }
+json Vector(const std::string& name) {
+  return json::parse(ReadTestData("vectors/" + name));
+}
 
 // RFC 7515 files name the key "jwk"; RFC 8037's names its private key "private_jwk".
 json KeyOf(const json& vector) {
@@ -37,8 +39,12 @@ KeySet SetWith(json jwk, const std::string& alg) {
   return *KeySet::Create(std::move(keys));
 }
 
-std::string SignatureSegment(const std::string& jws) { return jws.substr(jws.rfind('.') + 1); }
-std::string SigningInputOf(const std::string& jws) { return jws.substr(0, jws.rfind('.')); }
+std::string SignatureSegment(const std::string& jws) {
+  return jws.substr(jws.rfind('.') + 1);
+}
+std::string SigningInputOf(const std::string& jws) {
+  return jws.substr(0, jws.rfind('.'));
+}
 
 // --- Published vectors -------------------------------------------------------------------------
 
@@ -64,9 +70,8 @@ TEST_P(Rfc7515AppendixA, RejectsTheVectorWithAFlippedPayloadBit) {
   std::string payload = v["payload"];
   payload[0] ^= 0x01;
   const std::string jws = v["jws"];
-  const std::string forged =
-      Base64UrlEncode(v["protected_header"].get<std::string>()) + "." +
-      Base64UrlEncode(payload) + "." + SignatureSegment(jws);
+  const std::string forged = Base64UrlEncode(v["protected_header"].get<std::string>()) + "." +
+                             Base64UrlEncode(payload) + "." + SignatureSegment(jws);
   EXPECT_THAT(VerifyCompact(forged, keys), HasError(ErrorCode::kInvalidToken));
 }
 
@@ -142,9 +147,7 @@ class JwsAttack : public ::testing::Test {
     h.update(extra);
     return h.dump();
   }
-  Result<VerifiedJws> Verify(const std::string& token) const {
-    return VerifyCompact(token, keys_);
-  }
+  Result<VerifiedJws> Verify(const std::string& token) const { return VerifyCompact(token, keys_); }
 
   const std::string payload_ = R"({"sub":"user-1","exp":9999999999})";
   Jwk es256_ = *Jwk::FromHmacSecret(Algorithm::kHS256, SecretBytes(std::string(32, 'x')));
@@ -205,8 +208,7 @@ TEST_F(JwsAttack, DerEncodedEcdsaSignatureIsRefused) {
   OPENSSL_free(der);
   ECDSA_SIG_free(sig);
   EXPECT_THAT(Verify(WithSignature(header, payload_, raw)), IsOk());
-  EXPECT_THAT(Verify(WithSignature(header, payload_, der_sig)),
-              HasError(ErrorCode::kInvalidToken));
+  EXPECT_THAT(Verify(WithSignature(header, payload_, der_sig)), HasError(ErrorCode::kInvalidToken));
 }
 
 TEST_F(JwsAttack, ZeroEcdsaSignatureIsRefused) {
@@ -239,9 +241,8 @@ TEST_F(JwsAttack, UnknownCritIsRefused) {
 }
 
 TEST_F(JwsAttack, B64OtherThanTrueIsRefused) {
-  EXPECT_THAT(
-      Verify(Forge(Header(hs256_, {{"b64", false}, {"crit", {"b64"}}}), payload_, hs256_)),
-      HasErrorMentioning(ErrorCode::kInvalidToken, "b64"));
+  EXPECT_THAT(Verify(Forge(Header(hs256_, {{"b64", false}, {"crit", {"b64"}}}), payload_, hs256_)),
+              HasErrorMentioning(ErrorCode::kInvalidToken, "b64"));
   EXPECT_THAT(Verify(Forge(Header(hs256_, {{"b64", "true"}}), payload_, hs256_)),
               HasError(ErrorCode::kInvalidToken));
   // b64 true is the ordinary encoding and is understood.
@@ -258,8 +259,7 @@ TEST_F(JwsAttack, PaddedOrNonCanonicalBase64UrlIsRefused) {
   // HS256's 32-byte signature ends in a character with 2 spare bits: set one.
   std::string tweaked = token;
   const char last = tweaked.back();
-  const std::string alphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   tweaked.back() = alphabet[alphabet.find(last) | 1];
   ASSERT_NE(tweaked, token);
   EXPECT_THAT(Verify(tweaked), HasErrorMentioning(ErrorCode::kInvalidToken, "base64url"));
@@ -303,19 +303,16 @@ TEST_F(JwsAttack, DeeplyNestedHeaderIsRefused) {
   for (int i = 0; i < 100; ++i) {
     deep += "]";
   }
-  const std::string header =
-      R"({"alg":"HS256","kid":")" + hs256_.kid() + R"(","x":)" + deep + "}";
+  const std::string header = R"({"alg":"HS256","kid":")" + hs256_.kid() + R"(","x":)" + deep + "}";
   EXPECT_THAT(Verify(Forge(header, payload_, hs256_)),
               HasErrorMentioning(ErrorCode::kInvalidToken, "not valid JSON"));
 }
 
 TEST_F(JwsAttack, DuplicateHeaderMembersAreRefused) {
-  const std::string dup_alg =
-      R"({"alg":"HS256","kid":")" + hs256_.kid() + R"(","alg":"HS256"})";
+  const std::string dup_alg = R"({"alg":"HS256","kid":")" + hs256_.kid() + R"(","alg":"HS256"})";
   EXPECT_THAT(Verify(Forge(dup_alg, payload_, hs256_)),
               HasErrorMentioning(ErrorCode::kInvalidToken, "more than once"));
-  const std::string nested =
-      R"({"alg":"HS256","kid":")" + hs256_.kid() + R"(","x":{"a":1,"a":2}})";
+  const std::string nested = R"({"alg":"HS256","kid":")" + hs256_.kid() + R"(","x":{"a":1,"a":2}})";
   EXPECT_THAT(Verify(Forge(nested, payload_, hs256_)),
               HasErrorMentioning(ErrorCode::kInvalidToken, "more than once"));
   // The same name spelled with an escape is the same name.

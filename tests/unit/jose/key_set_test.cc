@@ -16,8 +16,8 @@ TEST(KeySet, FindsKeysByKidAndTheOnlyKeyForAnAlgorithm) {
   auto a = Jwk::Generate(Algorithm::kES256);
   auto b = Jwk::Generate(Algorithm::kES256);
   auto c = Jwk::Generate(Algorithm::kEdDSA);
-  const std::string jwks = R"({"keys":[)" + a->ToJson(false) + "," + b->ToJson(false) + "," +
-                           c->ToJson(false) + "]}";
+  const std::string jwks =
+      R"({"keys":[)" + a->ToJson(false) + "," + b->ToJson(false) + "," + c->ToJson(false) + "]}";
   auto set = KeySet::FromJson(jwks);
   ASSERT_THAT(set, IsOk());
   ASSERT_EQ(set->keys().size(), 3u);

@@ -23,8 +23,8 @@ class PublicVerifierTest : public ::testing::Test {
     return *jose::SignJwt(key_, claims.dump(), typ);
   }
   json Claims() {
-    return {{"iss", "https://auth"}, {"sub", "usr_1"},      {"aud", {"api", "web"}},
-            {"exp", kNow + 600},     {"iat", kNow},         {"jti", "j"},
+    return {{"iss", "https://auth"}, {"sub", "usr_1"},    {"aud", {"api", "web"}},
+            {"exp", kNow + 600},     {"iat", kNow},       {"jti", "j"},
             {"sid", "ses_9"},        {"roles", {"admin"}}};
   }
 
