@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs every check sesame has, from a fresh clone on Debian 12: installs what is missing, checks
+# formatting, then builds and tests twice (optimised with warnings as errors, and with
+# AddressSanitizer + UndefinedBehaviorSanitizer), runs each benchmark once briefly so none rots,
+# and fuzzes the token parser for a bounded time.
+#
+#   bash scripts/test.sh            everything (what CI runs)
+#   SESAME_FUZZ_SECONDS=0 ...       skip the fuzzing run
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+fuzz_seconds=${SESAME_FUZZ_SECONDS:-60}
+jobs=$(nproc)
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "dependencies"
+bash scripts/install-deps.sh
+
+step "formatting (clang-format)"
+bash scripts/lint.sh --format-only
+
+step "optimised build, warnings as errors"
+cmake -S . -B build-ci/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSESAME_WERROR=ON >/dev/null
+ninja -C build-ci/release
+step "tests (optimised)"
+ctest --test-dir build-ci/release --output-on-failure -j "$jobs"
+
+step "benchmarks smoke run (numbers from this run mean nothing)"
+build-ci/release/bench/sesame_jose_bench --benchmark_min_time=0.001 >/dev/null
+
+step "AddressSanitizer + UndefinedBehaviorSanitizer build"
+cmake -S . -B build-ci/asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSESAME_WERROR=ON \
+  -DSESAME_SANITIZE=ON -DSESAME_BUILD_BENCH=OFF >/dev/null
+ninja -C build-ci/asan
+step "tests (sanitizers)"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-ci/asan --output-on-failure -j "$jobs"
+
+if [ "$fuzz_seconds" -gt 0 ]; then
+  step "libFuzzer: token parser and verifier, ${fuzz_seconds}s"
+  CC=clang CXX=clang++ cmake -S . -B build-ci/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DSESAME_BUILD_FUZZ=ON -DSESAME_BUILD_TESTS=OFF -DSESAME_BUILD_BENCH=OFF >/dev/null
+  ninja -C build-ci/fuzz jose_fuzz
+  corpus=$(mktemp -d)
+  trap 'rm -rf "$corpus"' EXIT
+  # Crashing inputs are written to build-ci/fuzz/ (artifact_prefix) and fail the run; keep them
+  # in tests/fuzz/corpus/ as regression cases once fixed.
+  build-ci/fuzz/tests/fuzz/jose_fuzz -max_total_time="$fuzz_seconds" -max_len=9000 \
+    -artifact_prefix="$root/build-ci/fuzz/" -print_final_stats=1 "$corpus" tests/fuzz/corpus \
+    2>&1 | tail -n 8
+fi
+
+step "all checks passed"
