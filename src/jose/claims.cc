@@ -1,7 +1,8 @@
 #include "jose/claims.h"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
-#include <limits>
 
 #include "jose/strict_json.h"
 
@@ -10,6 +11,39 @@ namespace {
 
 tl::unexpected<Error> Invalid(std::string reason) {
   return MakeError(ErrorCode::kInvalidToken, std::move(reason));
+}
+
+// The claims sesame reads, in the order of this table; their index is a bit in a seen-mask, so a
+// repeated registered name is caught without comparing names.
+enum Known { kIss, kSub, kJti, kSid, kExp, kNbf, kIat, kAud, kRoles, kKnownCount };
+constexpr std::array<std::string_view, kKnownCount> kKnownNames = {
+    "iss", "sub", "jti", "sid", "exp", "nbf", "iat", "aud", "roles"};
+
+int KnownIndex(std::string_view key) {
+  if (key.size() == 5) {
+    return key == "roles" ? kRoles : -1;
+  }
+  if (key.size() != 3) {
+    return -1;
+  }
+  // Every registered name has three letters: dispatch on the first, confirm the other two.
+  auto is = [&](const char* name) { return key[1] == name[1] && key[2] == name[2]; };
+  switch (key[0]) {
+    case 'i':
+      return is("iss") ? kIss : is("iat") ? kIat : -1;
+    case 's':
+      return is("sub") ? kSub : is("sid") ? kSid : -1;
+    case 'j':
+      return is("jti") ? kJti : -1;
+    case 'e':
+      return is("exp") ? kExp : -1;
+    case 'n':
+      return is("nbf") ? kNbf : -1;
+    case 'a':
+      return is("aud") ? kAud : -1;
+    default:
+      return -1;
+  }
 }
 
 // RFC 7519 §2: a NumericDate is a JSON number of seconds, possibly with a fraction. Values far
@@ -27,8 +61,8 @@ std::optional<int64_t> NumericDate(simdjson::dom::element value) {
       if (!std::isfinite(d)) {
         return std::nullopt;
       }
-      const double clamped =
-          std::clamp(std::floor(d), -static_cast<double>(kMaxDate), static_cast<double>(kMaxDate));
+      const double clamped = std::clamp(std::floor(d), -static_cast<double>(kMaxDate),
+                                        static_cast<double>(kMaxDate));
       return static_cast<int64_t>(clamped);
     }
     default:
@@ -36,103 +70,175 @@ std::optional<int64_t> NumericDate(simdjson::dom::element value) {
   }
 }
 
-Result<void> ReadString(simdjson::dom::element value, std::string_view name,
-                        std::optional<std::string>& out) {
-  std::string_view text;
-  if (value.get(text) != simdjson::SUCCESS) {
-    return Invalid("claim \"" + std::string(name) + "\" must be a string");
-  }
-  out.emplace(text);
-  return {};
+tl::unexpected<Error> WrongType(int index, const char* expected) {
+  return Invalid("claim \"" + std::string(kKnownNames[index]) + "\" must be " + expected);
 }
 
-Result<void> ReadDate(simdjson::dom::element value, std::string_view name,
-                      std::optional<int64_t>& out) {
-  out = NumericDate(value);
-  if (!out) {
-    return Invalid("claim \"" + std::string(name) + "\" must be a number of seconds");
-  }
-  return {};
-}
-
-Result<void> ReadStringList(simdjson::dom::element value, std::string_view name, bool allow_single,
-                            std::vector<std::string>& out) {
+// Fills out with the strings of value (an array of strings, or one string if allow_single).
+bool ReadStringList(simdjson::dom::element value, bool allow_single,
+                    std::vector<std::string_view>& out) {
   std::string_view single;
   if (allow_single && value.get(single) == simdjson::SUCCESS) {
-    out.emplace_back(single);
-    return {};
+    out.push_back(single);
+    return true;
   }
   simdjson::dom::array array;
   if (value.get(array) != simdjson::SUCCESS) {
-    return Invalid("claim \"" + std::string(name) + "\" must be " +
-                   (allow_single ? "a string or " : "") + "an array of strings");
+    return false;
   }
-  out.reserve(array.size());
-  for (auto item : array) {
+  for (simdjson::dom::element item : array) {
     std::string_view text;
     if (item.get(text) != simdjson::SUCCESS) {
-      return Invalid("claim \"" + std::string(name) + "\" must hold only strings");
+      return false;
     }
-    out.emplace_back(text);
+    out.push_back(text);
+  }
+  return true;
+}
+
+Result<void> ReadKnown(int index, simdjson::dom::element value, ClaimsView& claims,
+                       std::vector<std::string_view>& aud, std::vector<std::string_view>& roles) {
+  std::optional<std::string_view>* text = nullptr;
+  std::optional<int64_t>* date = nullptr;
+  switch (index) {
+    case kIss:
+      text = &claims.iss;
+      break;
+    case kSub:
+      text = &claims.sub;
+      break;
+    case kJti:
+      text = &claims.jti;
+      break;
+    case kSid:
+      text = &claims.sid;
+      break;
+    case kExp:
+      date = &claims.exp;
+      break;
+    case kNbf:
+      date = &claims.nbf;
+      break;
+    case kIat:
+      date = &claims.iat;
+      break;
+    case kAud:
+      claims.has_aud = true;
+      if (!ReadStringList(value, /*allow_single=*/true, aud)) {
+        return WrongType(index, "a string or an array of strings");
+      }
+      return {};
+    case kRoles:
+      if (!ReadStringList(value, /*allow_single=*/false, roles)) {
+        return WrongType(index, "an array of strings");
+      }
+      return {};
+    default:
+      return {};
+  }
+  if (text != nullptr) {
+    std::string_view s;
+    if (value.get(s) != simdjson::SUCCESS) {
+      return WrongType(index, "a string");
+    }
+    *text = s;
+    return {};
+  }
+  *date = NumericDate(value);
+  if (!*date) {
+    return WrongType(index, "a number of seconds");
   }
   return {};
 }
 
-Result<void> ReadClaim(std::string_view key, simdjson::dom::element value, Claims& claims) {
-  if (key == "iss") {
-    return ReadString(value, key, claims.iss);
-  }
-  if (key == "sub") {
-    return ReadString(value, key, claims.sub);
-  }
-  if (key == "jti") {
-    return ReadString(value, key, claims.jti);
-  }
-  if (key == "sid") {
-    return ReadString(value, key, claims.sid);
-  }
-  if (key == "exp") {
-    return ReadDate(value, key, claims.exp);
-  }
-  if (key == "nbf") {
-    return ReadDate(value, key, claims.nbf);
-  }
-  if (key == "iat") {
-    return ReadDate(value, key, claims.iat);
-  }
-  if (key == "aud") {
-    claims.aud.emplace();
-    return ReadStringList(value, key, true, *claims.aud);
-  }
-  if (key == "roles") {
-    return ReadStringList(value, key, false, claims.roles);
-  }
-  return {};  // private claims are allowed and ignored
-}
+tl::unexpected<Error> Duplicate() { return Invalid("token payload has a member name more than once"); }
 
 }  // namespace
 
-Result<Claims> ParseClaims(std::string_view payload_json,
-                           const std::vector<std::string>& required_claims) {
-  auto obj = detail::ParseStrictObject(detail::ThreadParser(1), payload_json, "token payload");
+Result<ClaimsView> ParseClaimsView(std::string_view payload_json,
+                                   const std::vector<std::string>& required_claims) {
+  // Per-thread storage behind the views; cleared, never shrunk, so no allocation after warm-up.
+  thread_local detail::PaddedBuffer buffer;
+  thread_local std::vector<std::string_view> aud, roles, other_names;
+  aud.clear();
+  roles.clear();
+  other_names.clear();
+
+  std::span<uint8_t> room = buffer.Prepare(payload_json.size());
+  std::copy(payload_json.begin(), payload_json.end(), room.begin());
+  auto obj = detail::ParseObjectPadded(detail::ThreadParser(1), buffer.view(payload_json.size()),
+                                       "token payload");
   if (!obj) {
     return tl::unexpected(obj.error());
   }
-  Claims claims;
-  for (auto field : *obj) {
-    if (auto read = ReadClaim(field.key, field.value, claims); !read) {
+  ClaimsView claims;
+  unsigned seen = 0;
+  for (simdjson::dom::key_value_pair field : *obj) {
+    const int index = KnownIndex(field.key);
+    if (index < 0) {
+      // Private claims are allowed and otherwise ignored, but stay strict JSON.
+      other_names.push_back(field.key);
+      if ((field.value.is_object() || field.value.is_array()) &&
+          detail::HasDuplicateKeysAnywhere(field.value)) {
+        return Duplicate();
+      }
+      continue;
+    }
+    if (seen & (1u << index)) {
+      return Duplicate();
+    }
+    seen |= 1u << index;
+    if (auto read = ReadKnown(index, field.value, claims, aud, roles); !read) {
       return tl::unexpected(read.error());
     }
   }
+  // Registered names were checked by the mask; the others cannot equal a registered one.
+  if (detail::HasDuplicateNames(other_names)) {
+    return Duplicate();
+  }
+  claims.aud = aud;
+  claims.roles = roles;
   for (const std::string& name : required_claims) {
-    if (obj->at_key(name).error() == simdjson::NO_SUCH_FIELD) {
+    const int index = KnownIndex(name);
+    const bool present = index >= 0 ? (seen & (1u << index)) != 0
+                                    : std::find(other_names.begin(), other_names.end(), name) !=
+                                          other_names.end();
+    if (!present) {
       return Invalid("token lacks the required claim \"" + name + "\"");
     }
   }
   return claims;
 }
 
-Result<void> ValidateClaims(const Claims& claims, const ClaimsPolicy& policy, TimePoint now) {
+Claims ToClaims(const ClaimsView& view) {
+  Claims claims;
+  auto copy = [](const std::optional<std::string_view>& v) {
+    return v ? std::optional<std::string>(std::string(*v)) : std::nullopt;
+  };
+  claims.iss = copy(view.iss);
+  claims.sub = copy(view.sub);
+  claims.jti = copy(view.jti);
+  claims.sid = copy(view.sid);
+  if (view.has_aud) {
+    claims.aud.emplace(view.aud.begin(), view.aud.end());
+  }
+  claims.exp = view.exp;
+  claims.nbf = view.nbf;
+  claims.iat = view.iat;
+  claims.roles.assign(view.roles.begin(), view.roles.end());
+  return claims;
+}
+
+Result<Claims> ParseClaims(std::string_view payload_json,
+                           const std::vector<std::string>& required_claims) {
+  auto view = ParseClaimsView(payload_json, required_claims);
+  if (!view) {
+    return tl::unexpected(view.error());
+  }
+  return ToClaims(*view);
+}
+
+Result<void> ValidateClaims(const ClaimsView& claims, const ClaimsPolicy& policy, TimePoint now) {
   const int64_t t = ToUnixSeconds(now);
   const int64_t leeway = policy.leeway.count();
   if (claims.exp && t >= *claims.exp + leeway) {
@@ -146,19 +252,13 @@ Result<void> ValidateClaims(const Claims& claims, const ClaimsPolicy& policy, Ti
   if (claims.iat && t + leeway < *claims.iat) {
     return Invalid("token was issued in the future (iat " + std::to_string(*claims.iat) + ")");
   }
-  if (!policy.issuer.empty() && claims.iss != policy.issuer) {
+  if (!policy.issuer.empty() && claims.iss != std::string_view(policy.issuer)) {
     return Invalid("token iss is not the expected issuer");
   }
-  if (!policy.audience.empty()) {
-    bool found = false;
-    if (claims.aud) {
-      for (const std::string& aud : *claims.aud) {
-        found = found || aud == policy.audience;
-      }
-    }
-    if (!found) {
-      return Invalid("token aud does not include the expected audience");
-    }
+  if (!policy.audience.empty() &&
+      std::find(claims.aud.begin(), claims.aud.end(), std::string_view(policy.audience)) ==
+          claims.aud.end()) {
+    return Invalid("token aud does not include the expected audience");
   }
   return {};
 }

@@ -1,13 +1,18 @@
 #pragma once
 
 // JWT claims (RFC 7519 §4.1, plus sesame's "sid" and "roles") and the rules that accept or
-// refuse them at a given time. Parsing is strict: registered claims must have their registered
-// types (strings, NumericDates, aud as string or array of strings), "roles" is an array of
-// strings. Plain values and pure functions; thread-safe.
+// refuse them at a given time. Parsing is strict: the payload is one JSON object with no name
+// twice at any depth, registered claims have their registered types (strings, NumericDates, aud
+// as string or array of strings), "roles" is an array of strings.
+//
+// Two forms: ClaimsView for the request hot path (no allocation after warm-up; its views point
+// into this thread's parser and stay valid only until the next claims parse on this thread) and
+// Claims, an owning copy. Pure functions; thread-safe.
 
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,10 +22,18 @@
 
 namespace sesame::jose {
 
+struct ClaimsView {
+  std::optional<std::string_view> iss, sub, jti, sid;
+  bool has_aud = false;
+  std::span<const std::string_view> aud;  // a string aud becomes a one-element list
+  std::optional<int64_t> exp, nbf, iat;   // NumericDate, fractions dropped
+  std::span<const std::string_view> roles;
+};
+
 struct Claims {
   std::optional<std::string> iss, sub, jti, sid;
-  std::optional<std::vector<std::string>> aud;  // a string aud becomes a one-element list
-  std::optional<int64_t> exp, nbf, iat;         // NumericDate, fractions dropped
+  std::optional<std::vector<std::string>> aud;
+  std::optional<int64_t> exp, nbf, iat;
   std::vector<std::string> roles;
 };
 
@@ -32,14 +45,17 @@ struct ClaimsPolicy {
   std::vector<std::string> required_claims;  // names that must be present, e.g. "exp"
 };
 
-// Parses a JSON payload into claims; kInvalidToken if it is not a strict JSON object or a claim
-// has the wrong type, or a required claim is missing.
+// kInvalidToken if the payload is not a strict JSON object, a claim has the wrong type, or a
+// required claim is missing.
+[[nodiscard]] Result<ClaimsView> ParseClaimsView(std::string_view payload_json,
+                                                 const std::vector<std::string>& required_claims);
 [[nodiscard]] Result<Claims> ParseClaims(std::string_view payload_json,
                                          const std::vector<std::string>& required_claims);
+Claims ToClaims(const ClaimsView& view);
 
 // Time and audience rules. kTokenExpired once now >= exp + leeway; kInvalidToken for a token
 // not yet valid (nbf), issued in the future (iat), or with the wrong iss or aud.
-[[nodiscard]] Result<void> ValidateClaims(const Claims& claims, const ClaimsPolicy& policy,
+[[nodiscard]] Result<void> ValidateClaims(const ClaimsView& claims, const ClaimsPolicy& policy,
                                           TimePoint now);
 
 }  // namespace sesame::jose

@@ -29,6 +29,9 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 }  // namespace
 
 bool TypMatches(std::string_view typ, std::string_view expected) {
+  if (typ == expected) {
+    return true;  // the usual case, without case folding
+  }
   constexpr std::string_view kPrefix = "application/";
   if (typ.size() > kPrefix.size() && EqualsIgnoreCase(typ.substr(0, kPrefix.size()), kPrefix)) {
     typ.remove_prefix(kPrefix.size());
@@ -144,6 +147,34 @@ Result<JwsHeader> ParseHeader(std::string_view header_b64) {
     }
   }
   return header;
+}
+
+Result<const JwsHeader*> ParseHeaderCached(std::string_view header_b64) {
+  struct Entry {
+    std::string header_b64;
+    JwsHeader header;
+  };
+  // A handful of entries covers a key rotation (old and new key) and a few issuers; replaced
+  // round-robin. Headers are at most kMaxTokenSize, so each entry is bounded.
+  constexpr size_t kEntries = 4;
+  thread_local std::array<Entry, kEntries> cache;
+  thread_local size_t filled = 0;
+  thread_local size_t next = 0;
+  for (size_t i = 0; i < filled; ++i) {
+    if (cache[i].header_b64 == header_b64) {
+      return &cache[i].header;
+    }
+  }
+  auto header = ParseHeader(header_b64);
+  if (!header) {
+    return tl::unexpected(header.error());
+  }
+  Entry& slot = cache[next];
+  next = (next + 1) % kEntries;
+  filled = std::max(filled, next == 0 ? kEntries : next);
+  slot.header_b64.assign(header_b64);
+  slot.header = std::move(*header);
+  return &slot.header;
 }
 
 Result<void> VerifySignature(const JwsParts& parts, const JwsHeader& header, const KeySet& keys) {

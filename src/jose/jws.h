@@ -38,6 +38,10 @@ struct JwsHeader {
 // Exactly three non-empty-header segments separated by two dots, at most kMaxTokenSize bytes.
 [[nodiscard]] Result<JwsParts> SplitCompact(std::string_view token);
 [[nodiscard]] Result<JwsHeader> ParseHeader(std::string_view header_b64);
+// ParseHeader with a small per-thread cache of recent headers, keyed by their exact bytes: every
+// token one key signs has the same header, so the hot path parses it once. The pointer stays
+// valid until the next ParseHeaderCached call on this thread. Failures are not cached.
+[[nodiscard]] Result<const JwsHeader*> ParseHeaderCached(std::string_view header_b64);
 // Picks the key (by kid, or the only key for alg when there is no kid), checks that the token's
 // alg is that key's alg, and verifies the signature.
 [[nodiscard]] Result<void> VerifySignature(const JwsParts& parts, const JwsHeader& header,

@@ -2,8 +2,9 @@
 
 // Verifies a compact JWT in full: size, structure, header rules, signature against the key set,
 // payload as strict JSON, typ, and the claim rules of a ClaimsPolicy at a given time. This is the
-// request hot path for access tokens: after warm-up it decodes into per-thread buffers and keeps
-// no lock. Revocation is not checked here (that needs server state).
+// request hot path for access tokens: after warm-up it decodes into per-thread buffers, reuses
+// parsed headers, allocates nothing in VerifyView and takes no lock. Revocation is not checked
+// here (that needs server state).
 // Immutable; thread-safe. The KeySet is shared and may be swapped by building a new verifier.
 
 #include <memory>
@@ -23,8 +24,11 @@ class JwtVerifier {
   JwtVerifier(std::shared_ptr<const KeySet> keys, ClaimsPolicy policy)
       : keys_(std::move(keys)), policy_(std::move(policy)) {}
 
-  // kInvalidToken (with the reason) or kTokenExpired. If payload_json is given it receives the
-  // verified payload text.
+  // kInvalidToken (with the reason) or kTokenExpired. The views in the result stay valid until
+  // the next verification on this thread.
+  [[nodiscard]] Result<ClaimsView> VerifyView(std::string_view token, TimePoint now) const;
+
+  // The same with owned claims; if payload_json is given it receives the verified payload text.
   [[nodiscard]] Result<Claims> Verify(std::string_view token, TimePoint now,
                                       std::string* payload_json = nullptr) const;
 
@@ -32,6 +36,9 @@ class JwtVerifier {
   const ClaimsPolicy& policy() const { return policy_; }
 
  private:
+  Result<ClaimsView> VerifyImpl(std::string_view token, TimePoint now,
+                                std::string_view* payload) const;
+
   const std::shared_ptr<const KeySet> keys_;
   const ClaimsPolicy policy_;
 };

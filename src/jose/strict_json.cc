@@ -9,11 +9,25 @@
 namespace sesame::jose::detail {
 namespace {
 
-// Objects up to this size are checked pairwise (fast for real tokens, about ten members);
-// larger ones are sorted, so a crafted 8 KiB object cannot cost quadratic time.
+// Up to this many names are compared pairwise (fast for real tokens, about ten members); more
+// are sorted, so a crafted 8 KiB object cannot cost quadratic time.
 constexpr size_t kPairwiseLimit = 16;
 
-bool HasDuplicateKeys(simdjson::dom::object object) {
+Result<simdjson::dom::object> RootObject(simdjson::simdjson_result<simdjson::dom::element> doc,
+                                         std::string_view what) {
+  if (doc.error()) {
+    return MakeError(ErrorCode::kInvalidToken,
+                     std::string(what) + " is not valid JSON (" +
+                         simdjson::error_message(doc.error()) + ")");
+  }
+  simdjson::dom::object root;
+  if (doc.get(root) != simdjson::SUCCESS) {
+    return MakeError(ErrorCode::kInvalidToken, std::string(what) + " is not a JSON object");
+  }
+  return root;
+}
+
+bool ObjectHasDuplicateKeys(simdjson::dom::object object) {
   const size_t n = object.size();
   if (n < 2) {
     return false;
@@ -21,30 +35,44 @@ bool HasDuplicateKeys(simdjson::dom::object object) {
   if (n <= kPairwiseLimit) {
     std::string_view keys[kPairwiseLimit];
     size_t i = 0;
-    for (auto field : object) {
-      for (size_t j = 0; j < i; ++j) {
-        if (keys[j] == field.key) {
-          return true;
-        }
-      }
+    for (simdjson::dom::key_value_pair field : object) {
       keys[i++] = field.key;
     }
-    return false;
+    return HasDuplicateNames(std::span<const std::string_view>(keys, n));
   }
   std::vector<std::string_view> keys;
   keys.reserve(n);
-  for (auto field : object) {
+  for (simdjson::dom::key_value_pair field : object) {
     keys.push_back(field.key);
   }
-  std::sort(keys.begin(), keys.end());
-  return std::adjacent_find(keys.begin(), keys.end()) != keys.end();
+  return HasDuplicateNames(keys);
+}
+
+}  // namespace
+
+bool HasDuplicateNames(std::span<const std::string_view> names) {
+  if (names.size() <= kPairwiseLimit) {
+    for (size_t i = 1; i < names.size(); ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        // Length and first byte first: most pairs differ there, and the full compare is a call.
+        if (names[i].size() == names[j].size() &&
+            (names[i].empty() || names[i][0] == names[j][0]) && names[i] == names[j]) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+  std::vector<std::string_view> sorted(names.begin(), names.end());
+  std::sort(sorted.begin(), sorted.end());
+  return std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end();
 }
 
 // Depth is bounded by the parser's max_depth, so this recursion is too.
 bool HasDuplicateKeysAnywhere(simdjson::dom::element element) {
   simdjson::dom::object object;
   if (element.get(object) == simdjson::SUCCESS) {
-    if (HasDuplicateKeys(object)) {
+    if (ObjectHasDuplicateKeys(object)) {
       return true;
     }
     for (simdjson::dom::key_value_pair field : object) {
@@ -65,25 +93,6 @@ bool HasDuplicateKeysAnywhere(simdjson::dom::element element) {
   return false;
 }
 
-Result<simdjson::dom::object> CheckDocument(simdjson::simdjson_result<simdjson::dom::element> doc,
-                                            std::string_view what) {
-  if (doc.error()) {
-    return MakeError(ErrorCode::kInvalidToken, std::string(what) + " is not valid JSON (" +
-                                                   simdjson::error_message(doc.error()) + ")");
-  }
-  simdjson::dom::object root;
-  if (doc.get(root) != simdjson::SUCCESS) {
-    return MakeError(ErrorCode::kInvalidToken, std::string(what) + " is not a JSON object");
-  }
-  if (HasDuplicateKeysAnywhere(doc.value_unsafe())) {
-    return MakeError(ErrorCode::kInvalidToken,
-                     std::string(what) + " has a member name more than once");
-  }
-  return root;
-}
-
-}  // namespace
-
 simdjson::dom::parser& ThreadParser(int slot) {
   thread_local simdjson::dom::parser parsers[2] = {
       simdjson::dom::parser(simdjson::SIMDJSON_MAXSIZE_BYTES),
@@ -101,10 +110,21 @@ simdjson::dom::parser& ThreadParser(int slot) {
   return parsers[slot & 1];
 }
 
+Result<simdjson::dom::object> ParseObjectPadded(simdjson::dom::parser& parser,
+                                                std::string_view text, std::string_view what) {
+  return RootObject(parser.parse(text.data(), text.size(), /*realloc_if_needed=*/false), what);
+}
+
 Result<simdjson::dom::object> ParseStrictObjectPadded(simdjson::dom::parser& parser,
                                                       std::string_view text,
                                                       std::string_view what) {
-  return CheckDocument(parser.parse(text.data(), text.size(), /*realloc_if_needed=*/false), what);
+  auto doc = parser.parse(text.data(), text.size(), /*realloc_if_needed=*/false);
+  auto root = RootObject(doc, what);
+  if (root && HasDuplicateKeysAnywhere(doc.value_unsafe())) {
+    return MakeError(ErrorCode::kInvalidToken,
+                     std::string(what) + " has a member name more than once");
+  }
+  return root;
 }
 
 Result<simdjson::dom::object> ParseStrictObject(simdjson::dom::parser& parser,

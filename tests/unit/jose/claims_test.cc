@@ -14,7 +14,7 @@ using sesame::testing::IsOk;
 constexpr int64_t kNow = 1'800'000'000;
 
 Result<void> Check(const std::string& payload, const ClaimsPolicy& policy = {}) {
-  auto claims = ParseClaims(payload, policy.required_claims);
+  auto claims = ParseClaimsView(payload, policy.required_claims);
   if (!claims) {
     return tl::unexpected(claims.error());
   }
