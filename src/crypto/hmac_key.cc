@@ -121,9 +121,13 @@ Result<HmacKey> HmacKey::Create(HashAlg hash, SecretBytes secret) {
   return HmacKey(std::move(impl));
 }
 
-HashAlg HmacKey::hash() const { return impl_->hash; }
+HashAlg HmacKey::hash() const {
+  return impl_->hash;
+}
 
-const SecretBytes& HmacKey::secret() const { return impl_->secret; }
+const SecretBytes& HmacKey::secret() const {
+  return impl_->secret;
+}
 
 size_t HmacKey::Sign(std::string_view data, std::span<uint8_t> out) const {
   const size_t size = mac_size();

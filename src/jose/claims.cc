@@ -61,8 +61,8 @@ std::optional<int64_t> NumericDate(simdjson::dom::element value) {
       if (!std::isfinite(d)) {
         return std::nullopt;
       }
-      const double clamped = std::clamp(std::floor(d), -static_cast<double>(kMaxDate),
-                                        static_cast<double>(kMaxDate));
+      const double clamped =
+          std::clamp(std::floor(d), -static_cast<double>(kMaxDate), static_cast<double>(kMaxDate));
       return static_cast<int64_t>(clamped);
     }
     default:
@@ -151,7 +151,9 @@ Result<void> ReadKnown(int index, simdjson::dom::element value, ClaimsView& clai
   return {};
 }
 
-tl::unexpected<Error> Duplicate() { return Invalid("token payload has a member name more than once"); }
+tl::unexpected<Error> Duplicate() {
+  return Invalid("token payload has a member name more than once");
+}
 
 }  // namespace
 
@@ -200,9 +202,9 @@ Result<ClaimsView> ParseClaimsView(std::string_view payload_json,
   claims.roles = roles;
   for (const std::string& name : required_claims) {
     const int index = KnownIndex(name);
-    const bool present = index >= 0 ? (seen & (1u << index)) != 0
-                                    : std::find(other_names.begin(), other_names.end(), name) !=
-                                          other_names.end();
+    const bool present =
+        index >= 0 ? (seen & (1u << index)) != 0
+                   : std::find(other_names.begin(), other_names.end(), name) != other_names.end();
     if (!present) {
       return Invalid("token lacks the required claim \"" + name + "\"");
     }

@@ -22,8 +22,7 @@ Result<ClaimsView> JwtVerifier::VerifyImpl(std::string_view token, TimePoint now
     return tl::unexpected(verified.error());
   }
   if (!policy_.expected_typ.empty() && !TypMatches((*header)->typ, policy_.expected_typ)) {
-    return MakeError(ErrorCode::kInvalidToken,
-                     "token typ is not \"" + policy_.expected_typ + "\"");
+    return MakeError(ErrorCode::kInvalidToken, "token typ is not \"" + policy_.expected_typ + "\"");
   }
   thread_local std::vector<uint8_t> buffer;
   const auto size = Base64UrlDecodedSize(parts->payload_b64.size());

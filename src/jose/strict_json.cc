@@ -16,9 +16,8 @@ constexpr size_t kPairwiseLimit = 16;
 Result<simdjson::dom::object> RootObject(simdjson::simdjson_result<simdjson::dom::element> doc,
                                          std::string_view what) {
   if (doc.error()) {
-    return MakeError(ErrorCode::kInvalidToken,
-                     std::string(what) + " is not valid JSON (" +
-                         simdjson::error_message(doc.error()) + ")");
+    return MakeError(ErrorCode::kInvalidToken, std::string(what) + " is not valid JSON (" +
+                                                   simdjson::error_message(doc.error()) + ")");
   }
   simdjson::dom::object root;
   if (doc.get(root) != simdjson::SUCCESS) {

@@ -26,8 +26,7 @@ simdjson::dom::parser& ThreadParser(int slot = 0);
 // Parses text that is followed in memory by at least simdjson::SIMDJSON_PADDING readable bytes
 // (see PaddedBuffer). what names the document in errors ("token header").
 Result<simdjson::dom::object> ParseStrictObjectPadded(simdjson::dom::parser& parser,
-                                                      std::string_view text,
-                                                      std::string_view what);
+                                                      std::string_view text, std::string_view what);
 // The same for any text; copies it into padded per-thread memory first.
 Result<simdjson::dom::object> ParseStrictObject(simdjson::dom::parser& parser,
                                                 std::string_view text, std::string_view what);
