@@ -442,31 +442,51 @@ void RawHmac(benchmark::State& state, const Fixture& f) {
   }
 }
 
-// One EVP_DigestVerifyInit + EVP_DigestVerify per iteration on a reused EVP_MD_CTX, with the
-// key and digest fetched once: what a careful direct OpenSSL 3 caller does per token.
+// The fastest direct OpenSSL 3 caller: for RSA and ECDSA, a verify context prepared once
+// (EVP_PKEY_verify_init, padding, digest) and per iteration EVP_Digest with a fetched digest plus
+// EVP_PKEY_verify; for Ed25519 (which signs the message, not a digest) EVP_DigestVerifyInit +
+// EVP_DigestVerify on a reused EVP_MD_CTX.
 void RawSignatureVerify(benchmark::State& state, const Fixture& f) {
-  crypto::MdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!ctx) {
+  crypto::MdCtxPtr md_ctx(EVP_MD_CTX_new());
+  crypto::PkeyCtxPtr prepared(EVP_PKEY_CTX_new_from_pkey(nullptr, f.public_key.get(), nullptr));
+  if (!md_ctx || !prepared) {
     state.SkipWithError("out of memory");
     return;
   }
   EVP_PKEY* pkey = f.public_key.get();
   const EVP_MD* md = f.md.get();
+  const bool is_eddsa = EVP_PKEY_get_base_id(pkey) == EVP_PKEY_ED25519;
+  if (!is_eddsa) {
+    bool ok = EVP_PKEY_verify_init(prepared.get()) == 1 &&
+              EVP_PKEY_CTX_set_signature_md(prepared.get(), md) == 1;
+    if (ok && EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA) {
+      ok = EVP_PKEY_CTX_set_rsa_padding(prepared.get(),
+                                        f.is_pss ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING) == 1;
+    }
+    if (ok && f.is_pss) {
+      ok = EVP_PKEY_CTX_set_rsa_pss_saltlen(prepared.get(), RSA_PSS_SALTLEN_DIGEST) == 1 &&
+           EVP_PKEY_CTX_set_rsa_mgf1_md(prepared.get(), md) == 1;
+    }
+    if (!ok) {
+      state.SkipWithError("cannot prepare the raw OpenSSL verify context");
+      return;
+    }
+  }
   const auto* input = Bytes(f.signing_input);
   const size_t input_size = f.signing_input.size();
   const auto* sig = Bytes(f.openssl_signature);
   const size_t sig_size = f.openssl_signature.size();
   auto verify_once = [&] {
-    EVP_PKEY_CTX* pctx = nullptr;
-    bool ok = EVP_DigestVerifyInit(ctx.get(), &pctx, md, nullptr, pkey) == 1;
-    if (ok && f.is_pss) {
-      ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
-           EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1 &&
-           EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) == 1;
+    if (is_eddsa) {
+      const bool ok = EVP_DigestVerifyInit(md_ctx.get(), nullptr, nullptr, nullptr, pkey) == 1 &&
+                      EVP_DigestVerify(md_ctx.get(), sig, sig_size, input, input_size) == 1;
+      EVP_MD_CTX_reset(md_ctx.get());
+      return ok;
     }
-    ok = ok && EVP_DigestVerify(ctx.get(), sig, sig_size, input, input_size) == 1;
-    EVP_MD_CTX_reset(ctx.get());
-    return ok;
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_size = 0;
+    return EVP_Digest(input, input_size, digest, &digest_size, md, nullptr) == 1 &&
+           EVP_PKEY_verify(prepared.get(), sig, sig_size, digest, digest_size) == 1;
   };
   if (!verify_once()) {
     state.SkipWithError("raw OpenSSL verify rejects the token signature");

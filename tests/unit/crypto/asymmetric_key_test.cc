@@ -262,6 +262,44 @@ TEST(AsymmetricKey, RefusesEd25519PrivateKeyOfAnotherPublicKey) {
   EXPECT_TRUE(AsymmetricKey::FromEd25519(*a->ExportEd25519(true)));
 }
 
+// Verification reuses prepared contexts per key on each thread. Many keys, more than the cache
+// holds, each must accept only its own signatures, in any order and after evictions.
+TEST(AsymmetricKey, PreparedContextsNeverMixKeys) {
+  std::vector<AsymmetricKey> keys;
+  std::vector<std::string> sigs;
+  for (int i = 0; i < 12; ++i) {
+    keys.push_back(i % 2 ? *AsymmetricKey::GenerateEc(Curve::kP256)
+                         : *AsymmetricKey::GenerateRsa(2048));
+    const SignatureScheme scheme = i % 2 ? SignatureScheme::kEcdsa : SignatureScheme::kRsaPss;
+    sigs.push_back(*keys.back().Sign(scheme, HashAlg::kSha256, "msg"));
+  }
+  for (int round = 0; round < 2; ++round) {
+    for (size_t i = 0; i < keys.size(); ++i) {
+      for (size_t j = i % 2; j < keys.size(); j += 2) {  // same kind only
+        const SignatureScheme scheme = i % 2 ? SignatureScheme::kEcdsa : SignatureScheme::kRsaPss;
+        EXPECT_EQ(keys[i].Verify(scheme, HashAlg::kSha256, "msg", Bytes(sigs[j])), i == j)
+            << i << " " << j;
+      }
+    }
+  }
+}
+
+TEST(AsymmetricKey, ANewKeyNeverInheritsADeadKeysContext) {
+  std::string old_sig;
+  {
+    auto old_key = AsymmetricKey::GenerateEc(Curve::kP256);
+    old_sig = *old_key->Sign(SignatureScheme::kEcdsa, HashAlg::kSha256, "msg");
+    ASSERT_TRUE(old_key->Verify(SignatureScheme::kEcdsa, HashAlg::kSha256, "msg", Bytes(old_sig)));
+  }
+  // The new key may well occupy the old one's memory.
+  for (int i = 0; i < 4; ++i) {
+    auto key = AsymmetricKey::GenerateEc(Curve::kP256);
+    EXPECT_FALSE(key->Verify(SignatureScheme::kEcdsa, HashAlg::kSha256, "msg", Bytes(old_sig)));
+    const std::string own = *key->Sign(SignatureScheme::kEcdsa, HashAlg::kSha256, "msg");
+    EXPECT_TRUE(key->Verify(SignatureScheme::kEcdsa, HashAlg::kSha256, "msg", Bytes(own)));
+  }
+}
+
 TEST(AsymmetricKey, SchemeMustFitKeyKind) {
   auto ec = AsymmetricKey::GenerateEc(Curve::kP256);
   auto sig = ec->Sign(SignatureScheme::kEcdsa, HashAlg::kSha256, "x");
