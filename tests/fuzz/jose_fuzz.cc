@@ -1,7 +1,9 @@
 // Fuzzes everything that reads untrusted JOSE bytes: compact JWT verification (split, header,
 // key selection, signature decoding), strict base64url, JWKS import and claims parsing.
-// Besides crashes and sanitizer reports it checks one property: whatever base64url decoding
-// accepts re-encodes to exactly the same text (decoding is canonical).
+// Besides crashes and sanitizer reports it checks two properties: whatever base64url decoding
+// accepts re-encodes to exactly the same text (decoding is canonical), and whatever the claims
+// parser accepts (with its own cheaper duplicate-name checks) the generic strict JSON check
+// accepts too.
 
 #include <cstdint>
 #include <cstdlib>
@@ -13,6 +15,7 @@
 #include "jose/claims.h"
 #include "jose/jwt_verifier.h"
 #include "jose/key_set.h"
+#include "jose/strict_json.h"
 
 namespace {
 
@@ -50,5 +53,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   (void)jose::KeySet::FromJson(input);
   (void)jose::ParseClaims(input, {"exp", "sub"});
+  if (jose::ParseClaimsView(input, {})) {
+    if (!jose::detail::ParseStrictObject(jose::detail::ThreadParser(0), input, "claims")) {
+      std::abort();  // the claims parser let through what strict JSON refuses
+    }
+  }
   return 0;
 }
