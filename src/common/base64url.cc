@@ -1,6 +1,11 @@
 #include "common/base64url.h"
 
 #include <array>
+#include <cstdint>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 namespace sesame {
 namespace {
@@ -37,6 +42,64 @@ constexpr std::array<uint32_t, 256> kShift18 = MakeShiftedTable(18);
 constexpr std::array<uint32_t, 256> kShift12 = MakeShiftedTable(12);
 constexpr std::array<uint32_t, 256> kShift6 = MakeShiftedTable(6);
 constexpr std::array<uint32_t, 256> kShift0 = MakeShiftedTable(0);
+
+#if defined(__x86_64__)
+// Decodes whole 32-character blocks with AVX2 while the output has room for a 32-byte store
+// (24 bytes are kept). No Debian package offers strict base64url decoding with SIMD, and scalar
+// decoding of a token payload costs about as much as parsing it, so this is written here; the
+// technique is Muła and Lemire's (ACM TOW 2018), with range compares instead of their nibble
+// tables because base64url's '-' and '_' break the table trick. Returns the characters consumed
+// (a multiple of 32), or SIZE_MAX if a block holds a byte outside the alphabet.
+// lo <= c <= hi per byte, as a signed compare: bytes >= 0x80 are in no range.
+__attribute__((target("avx2"))) inline __m256i InRange(__m256i c, char lo, char hi) {
+  return _mm256_and_si256(_mm256_cmpgt_epi8(c, _mm256_set1_epi8(static_cast<char>(lo - 1))),
+                          _mm256_cmpgt_epi8(_mm256_set1_epi8(static_cast<char>(hi + 1)), c));
+}
+
+__attribute__((target("avx2"))) size_t DecodeBlocksAvx2(const uint8_t* in, size_t chars,
+                                                        uint8_t* out, size_t out_room) {
+  const __m256i pack_pairs = _mm256_set1_epi32(0x01400140);  // a*64 + b, c*64 + d
+  const __m256i pack_quads = _mm256_set1_epi32(0x00011000);  // (a*64+b) << 12 | (c*64+d)
+  const __m256i order = _mm256_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1, 2,
+                                         1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
+  const __m256i gather = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 7, 7);
+  size_t i = 0;
+  size_t o = 0;
+  while (i + 32 <= chars && o + 32 <= out_room) {
+    const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + i));
+    const __m256i upper = InRange(c, 'A', 'Z');
+    const __m256i lower = InRange(c, 'a', 'z');
+    const __m256i digit = InRange(c, '0', '9');
+    const __m256i dash = _mm256_cmpeq_epi8(c, _mm256_set1_epi8('-'));
+    const __m256i underscore = _mm256_cmpeq_epi8(c, _mm256_set1_epi8('_'));
+    const __m256i valid = _mm256_or_si256(
+        _mm256_or_si256(upper, lower), _mm256_or_si256(_mm256_or_si256(digit, dash), underscore));
+    if (_mm256_movemask_epi8(valid) != -1) {
+      return SIZE_MAX;
+    }
+    // Each class maps to its 6-bit value by one offset: A=0, a=26, 0=52, '-'=62, '_'=63.
+    const __m256i offset = _mm256_or_si256(
+        _mm256_or_si256(_mm256_and_si256(upper, _mm256_set1_epi8(-'A')),
+                        _mm256_and_si256(lower, _mm256_set1_epi8(26 - 'a'))),
+        _mm256_or_si256(_mm256_or_si256(_mm256_and_si256(digit, _mm256_set1_epi8(52 - '0')),
+                                        _mm256_and_si256(dash, _mm256_set1_epi8(62 - '-'))),
+                        _mm256_and_si256(underscore, _mm256_set1_epi8(63 - '_'))));
+    const __m256i values = _mm256_add_epi8(c, offset);
+    const __m256i pairs = _mm256_maddubs_epi16(values, pack_pairs);
+    const __m256i quads = _mm256_madd_epi16(pairs, pack_quads);
+    const __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(quads, order), gather);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + o), bytes);
+    i += 32;
+    o += 24;
+  }
+  return i;
+}
+
+bool HasAvx2() {
+  static const bool has = __builtin_cpu_supports("avx2");
+  return has;
+}
+#endif
 
 }  // namespace
 
@@ -93,9 +156,18 @@ std::optional<size_t> Base64UrlDecodeInto(std::string_view text, std::span<uint8
   const auto* in = reinterpret_cast<const uint8_t*>(text.data());
   const size_t full = text.size() / 4 * 4;
   uint8_t* p = out.data();
+  size_t i = 0;
+#if defined(__x86_64__)
+  if (text.size() >= 64 && HasAvx2()) {
+    i = DecodeBlocksAvx2(in, full, p, out.size());
+    if (i == SIZE_MAX) {
+      return std::nullopt;
+    }
+    p += i / 4 * 3;
+  }
+#endif
   // OR every group together and test once at the end: the loop has no data-dependent branch.
   uint32_t bad = 0;
-  size_t i = 0;
   for (; i < full; i += 4) {
     const uint32_t v =
         kShift18[in[i]] | kShift12[in[i + 1]] | kShift6[in[i + 2]] | kShift0[in[i + 3]];

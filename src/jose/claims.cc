@@ -50,45 +50,64 @@ int KnownIndex(std::string_view key) {
 // outside any real date are clamped so the arithmetic below cannot overflow.
 constexpr int64_t kMaxDate = int64_t{1} << 53;
 
-std::optional<int64_t> NumericDate(simdjson::dom::element value) {
-  switch (value.type()) {
-    case simdjson::dom::element_type::INT64:
-      return std::clamp(value.get_int64().value_unsafe(), -kMaxDate, kMaxDate);
-    case simdjson::dom::element_type::UINT64:
-      return kMaxDate;  // only values above INT64_MAX are typed UINT64
-    case simdjson::dom::element_type::DOUBLE: {
-      const double d = value.get_double().value_unsafe();
+namespace od = simdjson::ondemand;
+
+std::optional<int64_t> NumericDate(od::value value) {
+  od::number number;
+  if (value.get_number().get(number) != simdjson::SUCCESS) {
+    return std::nullopt;
+  }
+  switch (number.get_number_type()) {
+    case od::number_type::signed_integer:
+      return std::clamp(number.get_int64(), -kMaxDate, kMaxDate);
+    case od::number_type::unsigned_integer:
+      return kMaxDate;  // only values above INT64_MAX are unsigned
+    case od::number_type::floating_point_number: {
+      const double d = number.get_double();
       if (!std::isfinite(d)) {
         return std::nullopt;
       }
-      const double clamped =
-          std::clamp(std::floor(d), -static_cast<double>(kMaxDate), static_cast<double>(kMaxDate));
-      return static_cast<int64_t>(clamped);
+      return static_cast<int64_t>(
+          std::clamp(std::floor(d), -static_cast<double>(kMaxDate), static_cast<double>(kMaxDate)));
     }
-    default:
-      return std::nullopt;
   }
+  return std::nullopt;
 }
 
 tl::unexpected<Error> WrongType(int index, const char* expected) {
   return Invalid("claim \"" + std::string(kKnownNames[index]) + "\" must be " + expected);
 }
 
+tl::unexpected<Error> NotJson(simdjson::error_code error) {
+  return Invalid(std::string("token payload is not valid JSON (") + simdjson::error_message(error) +
+                 ")");
+}
+
+tl::unexpected<Error> Duplicate() {
+  return Invalid("token payload has a member name more than once");
+}
+
 // Fills out with the strings of value (an array of strings, or one string if allow_single).
-bool ReadStringList(simdjson::dom::element value, bool allow_single,
-                    std::vector<std::string_view>& out) {
-  std::string_view single;
-  if (allow_single && value.get(single) == simdjson::SUCCESS) {
+bool ReadStringList(od::value value, bool allow_single, std::vector<std::string_view>& out) {
+  od::json_type type;
+  if (value.type().get(type) != simdjson::SUCCESS) {
+    return false;
+  }
+  if (allow_single && type == od::json_type::string) {
+    std::string_view single;
+    if (value.get_string().get(single) != simdjson::SUCCESS) {
+      return false;
+    }
     out.push_back(single);
     return true;
   }
-  simdjson::dom::array array;
-  if (value.get(array) != simdjson::SUCCESS) {
+  od::array array;
+  if (type != od::json_type::array || value.get_array().get(array) != simdjson::SUCCESS) {
     return false;
   }
-  for (simdjson::dom::element item : array) {
+  for (auto item : array) {
     std::string_view text;
-    if (item.get(text) != simdjson::SUCCESS) {
+    if (item.get_string().get(text) != simdjson::SUCCESS) {
       return false;
     }
     out.push_back(text);
@@ -96,7 +115,90 @@ bool ReadStringList(simdjson::dom::element value, bool allow_single,
   return true;
 }
 
-Result<void> ReadKnown(int index, simdjson::dom::element value, ClaimsView& claims,
+// Consumes value completely, so that everything in it has been checked: simdjson's On-Demand
+// parser validates only what is read. Objects must not repeat a name; depth counts from the
+// root object at 1 and is bounded as for the DOM parser.
+Result<void> ValidateValue(od::value value, size_t depth) {
+  if (depth > detail::kMaxJsonDepth) {
+    return Invalid("token payload nests deeper than " + std::to_string(detail::kMaxJsonDepth));
+  }
+  od::json_type type;
+  if (auto error = value.type().get(type); error != simdjson::SUCCESS) {
+    return NotJson(error);
+  }
+  simdjson::error_code error = simdjson::SUCCESS;
+  switch (type) {
+    case od::json_type::object: {
+      od::object object;
+      if ((error = value.get_object().get(object)) != simdjson::SUCCESS) {
+        return NotJson(error);
+      }
+      std::vector<std::string_view> names;
+      for (auto field_result : object) {
+        if (field_result.error() != simdjson::SUCCESS) {
+          return NotJson(field_result.error());
+        }
+        od::field field = std::move(field_result).value_unsafe();
+        std::string_view key;
+        if ((error = field.unescaped_key().get(key)) != simdjson::SUCCESS) {
+          return NotJson(error);
+        }
+        names.push_back(key);
+        if (auto valid = ValidateValue(field.value(), depth + 1); !valid) {
+          return valid;
+        }
+      }
+      if (detail::HasDuplicateNames(names)) {
+        return Duplicate();
+      }
+      return {};
+    }
+    case od::json_type::array: {
+      od::array array;
+      if ((error = value.get_array().get(array)) != simdjson::SUCCESS) {
+        return NotJson(error);
+      }
+      for (auto item : array) {
+        if (item.error() != simdjson::SUCCESS) {
+          return NotJson(item.error());
+        }
+        if (auto valid = ValidateValue(std::move(item).value_unsafe(), depth + 1); !valid) {
+          return valid;
+        }
+      }
+      return {};
+    }
+    case od::json_type::string: {
+      std::string_view s;
+      error = value.get_string().get(s);
+      break;
+    }
+    case od::json_type::number: {
+      od::number n;
+      error = value.get_number().get(n);
+      break;
+    }
+    case od::json_type::boolean: {
+      bool b = false;
+      error = value.get_bool().get(b);
+      break;
+    }
+    case od::json_type::null: {
+      bool is_null = false;
+      error = value.is_null().get(is_null);
+      if (error == simdjson::SUCCESS && !is_null) {
+        error = simdjson::N_ATOM_ERROR;
+      }
+      break;
+    }
+  }
+  if (error != simdjson::SUCCESS) {
+    return NotJson(error);
+  }
+  return {};
+}
+
+Result<void> ReadKnown(int index, od::value value, ClaimsView& claims,
                        std::vector<std::string_view>& aud, std::vector<std::string_view>& roles) {
   std::optional<std::string_view>* text = nullptr;
   std::optional<int64_t>* date = nullptr;
@@ -138,7 +240,7 @@ Result<void> ReadKnown(int index, simdjson::dom::element value, ClaimsView& clai
   }
   if (text != nullptr) {
     std::string_view s;
-    if (value.get(s) != simdjson::SUCCESS) {
+    if (value.get_string().get(s) != simdjson::SUCCESS) {
       return WrongType(index, "a string");
     }
     *text = s;
@@ -151,16 +253,14 @@ Result<void> ReadKnown(int index, simdjson::dom::element value, ClaimsView& clai
   return {};
 }
 
-tl::unexpected<Error> Duplicate() {
-  return Invalid("token payload has a member name more than once");
-}
-
 }  // namespace
 
 Result<ClaimsView> ParseClaimsView(std::string_view payload_json,
                                    const std::vector<std::string>& required_claims) {
   // Per-thread storage behind the views; cleared, never shrunk, so no allocation after warm-up.
+  // The views point into the parser's string buffer, valid until its next document.
   thread_local detail::PaddedBuffer buffer;
+  thread_local od::parser parser;
   thread_local std::vector<std::string_view> aud, roles, other_names;
   aud.clear();
   roles.clear();
@@ -168,21 +268,36 @@ Result<ClaimsView> ParseClaimsView(std::string_view payload_json,
 
   std::span<uint8_t> room = buffer.Prepare(payload_json.size());
   std::copy(payload_json.begin(), payload_json.end(), room.begin());
-  auto obj = detail::ParseObjectPadded(detail::ThreadParser(1), buffer.view(payload_json.size()),
-                                       "token payload");
-  if (!obj) {
-    return tl::unexpected(obj.error());
+  od::document doc;
+  if (auto error = parser
+                       .iterate(buffer.view(payload_json.size()),
+                                payload_json.size() + simdjson::SIMDJSON_PADDING)
+                       .get(doc);
+      error != simdjson::SUCCESS) {
+    return NotJson(error);
+  }
+  od::object obj;
+  if (doc.get_object().get(obj) != simdjson::SUCCESS) {
+    return Invalid("token payload is not a JSON object");
   }
   ClaimsView claims;
   unsigned seen = 0;
-  for (simdjson::dom::key_value_pair field : *obj) {
-    const int index = KnownIndex(field.key);
+  for (auto field_result : obj) {
+    if (field_result.error() != simdjson::SUCCESS) {
+      return NotJson(field_result.error());
+    }
+    od::field field = std::move(field_result).value_unsafe();
+    std::string_view key;
+    if (auto error = field.unescaped_key().get(key); error != simdjson::SUCCESS) {
+      return NotJson(error);
+    }
+    od::value value = field.value();
+    const int index = KnownIndex(key);
     if (index < 0) {
       // Private claims are allowed and otherwise ignored, but stay strict JSON.
-      other_names.push_back(field.key);
-      if ((field.value.is_object() || field.value.is_array()) &&
-          detail::HasDuplicateKeysAnywhere(field.value)) {
-        return Duplicate();
+      other_names.push_back(key);
+      if (auto valid = ValidateValue(value, 2); !valid) {
+        return tl::unexpected(valid.error());
       }
       continue;
     }
@@ -190,9 +305,13 @@ Result<ClaimsView> ParseClaimsView(std::string_view payload_json,
       return Duplicate();
     }
     seen |= 1u << index;
-    if (auto read = ReadKnown(index, field.value, claims, aud, roles); !read) {
+    if (auto read = ReadKnown(index, value, claims, aud, roles); !read) {
       return tl::unexpected(read.error());
     }
+  }
+  // Nothing may follow the object: at the end of input the iterator has no location left.
+  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
+    return Invalid("token payload has content after its JSON object");
   }
   // Registered names were checked by the mask; the others cannot equal a registered one.
   if (detail::HasDuplicateNames(other_names)) {

@@ -29,8 +29,9 @@ Result<ClaimsView> JwtVerifier::VerifyImpl(std::string_view token, TimePoint now
   if (!size) {
     return MakeError(ErrorCode::kInvalidToken, "token payload is not canonical base64url");
   }
-  if (buffer.size() < *size) {
-    buffer.resize(*size);
+  // 32 bytes of slack let the SIMD decoder store whole blocks up to the end.
+  if (buffer.size() < *size + 32) {
+    buffer.resize(*size + 32);
   }
   if (!Base64UrlDecodeInto(parts->payload_b64, buffer)) {
     return MakeError(ErrorCode::kInvalidToken, "token payload is not canonical base64url");

@@ -1,6 +1,7 @@
 #include "common/base64url.h"
 
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -42,6 +43,45 @@ TEST(Base64Url, RoundTripsEveryLengthAndByte) {
   for (int i = 0; i < 300; ++i) {
     bytes.push_back(static_cast<char>((i * 37 + 11) & 0xff));
     EXPECT_EQ(Base64UrlDecode(Base64UrlEncode(bytes)), bytes) << "length " << bytes.size();
+  }
+}
+
+// Long inputs go through the AVX2 block decoder where the CPU has it (32 characters at a time
+// while the output has 32 bytes of room); the rest through the scalar path. Both must agree.
+TEST(Base64Url, RoundTripsLongInputsWithAndWithoutOutputSlack) {
+  std::string bytes;
+  uint32_t x = 12345;
+  for (int i = 0; i < 700; ++i) {
+    x = x * 1103515245 + 12345;
+    bytes.push_back(static_cast<char>(x >> 24));
+    const std::string encoded = Base64UrlEncode(bytes);
+    for (size_t slack : {0, 1, 8, 32, 64}) {
+      std::vector<uint8_t> out(bytes.size() + slack, 0xAA);
+      const auto size = Base64UrlDecodeInto(encoded, out);
+      ASSERT_EQ(size, bytes.size()) << "length " << bytes.size() << " slack " << slack;
+      ASSERT_EQ(std::string(out.begin(), out.begin() + static_cast<long>(*size)), bytes)
+          << "length " << bytes.size() << " slack " << slack;
+    }
+  }
+}
+
+TEST(Base64Url, RejectsAForeignByteAtEveryPositionOfALongInput) {
+  std::string bytes(300, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    bytes[i] = static_cast<char>(i * 7);
+  }
+  const std::string encoded = Base64UrlEncode(bytes);  // 400 characters
+  // The bytes just outside each accepted range, the standard alphabet's '+' and '/', padding,
+  // whitespace, NUL and high bytes.
+  const char foreign[] = {'@', '[', '`', '{',  '/',    ':',    ',',    '.', '^',
+                          '+', '=', ' ', '\0', '\x80', '\xff', '\x7f', '\n'};
+  std::vector<uint8_t> out(bytes.size() + 64);
+  for (size_t pos = 0; pos < encoded.size(); ++pos) {
+    for (char c : foreign) {
+      std::string bad = encoded;
+      bad[pos] = c;
+      EXPECT_FALSE(Base64UrlDecodeInto(bad, out)) << "byte " << int(c) << " at " << pos;
+    }
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "jose/strict_json.h"
 #include "result_matchers.h"
 
 namespace sesame::jose {
@@ -155,6 +156,56 @@ TEST(ClaimsParsing, NestingDepthIsLimited) {
   EXPECT_THAT(ParseClaims(nested(10), {}), IsOk());
   EXPECT_THAT(ParseClaims(nested(40), {}), HasError(ErrorCode::kInvalidToken));
   EXPECT_THAT(ParseClaims(nested(10000), {}), HasError(ErrorCode::kInvalidToken));
+}
+
+// The claims parser reads with simdjson's On-Demand API and validates every value it skips
+// itself; the header and JWK parsers use the DOM API. On grammar they must agree exactly.
+TEST(ClaimsParsing, AgreesWithStrictDomParserOnGrammar) {
+  const char* cases[] = {
+      R"({"a":tru})",
+      R"({"a":nul})",
+      R"({"a":nulll})",
+      R"({"a":01})",
+      R"({"a":1.})",
+      R"({"a":-})",
+      R"({"a":1e999})",
+      R"({"a":-0})",
+      R"({"a":1E+2})",
+      R"({"a":[1,]})",
+      R"({"a":{"b":1,}})",
+      R"({"a":1}})",
+      R"({"a":1}])",
+      R"({"a":1} x)",
+      R"({"a":1}   )",
+      R"(  {"a":1})",
+      R"({"a":[})",
+      R"({"a" 1})",
+      R"({"a":1 "b":2})",
+      R"({"a":"x\q"})",
+      R"({"a":"\u12"})",
+      R"({"a":"\ud800"})",
+      R"({"a":"\ud83d\ude00"})",
+      R"({"a":true,"b":false,"c":null,"d":[{},[],""]})",
+      R"({"a":[{"x":1,"x":2}]})",
+      R"({"a":{"b":{"c":1,"c":1}}})",
+      R"({"":1,"":2})",
+      R"({"a":1,"a":1})",
+      R"({"a\u0000b":1})",
+      "{\"a\":\"\x01\"}",
+      "{\"a\":\"\xc3\x28\"}",
+      "{\"a\":\"\xe2\x82\xac\"}",
+      R"({"a":[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]})",
+      R"({"a":[[[[[[[[[[[[[[1]]]]]]]]]]]]]]})",
+      R"({"a":18446744073709551616})",
+      R"({"a":-9223372036854775809})",
+      R"({"a":1.7976931348623157e309})",
+  };
+  for (const char* json : cases) {
+    const bool dom =
+        detail::ParseStrictObject(detail::ThreadParser(0), json, "payload").has_value();
+    const bool claims = ParseClaimsView(json, {}).has_value();
+    EXPECT_EQ(claims, dom) << json;
+  }
 }
 
 TEST(ClaimsParsing, OnlyAStrictJsonObjectIsAPayload) {
