@@ -50,12 +50,6 @@ constexpr std::array<uint32_t, 256> kShift0 = MakeShiftedTable(0);
 // technique is Muła and Lemire's (ACM TOW 2018), with range compares instead of their nibble
 // tables because base64url's '-' and '_' break the table trick. Returns the characters consumed
 // (a multiple of 32), or SIZE_MAX if a block holds a byte outside the alphabet.
-// lo <= c <= hi per byte, as a signed compare: bytes >= 0x80 are in no range.
-__attribute__((target("avx2"))) inline __m256i InRange(__m256i c, char lo, char hi) {
-  return _mm256_and_si256(_mm256_cmpgt_epi8(c, _mm256_set1_epi8(static_cast<char>(lo - 1))),
-                          _mm256_cmpgt_epi8(_mm256_set1_epi8(static_cast<char>(hi + 1)), c));
-}
-
 __attribute__((target("avx2"))) size_t DecodeBlocksAvx2(const uint8_t* in, size_t chars,
                                                         uint8_t* out, size_t out_room) {
   const __m256i pack_pairs = _mm256_set1_epi32(0x01400140);  // a*64 + b, c*64 + d
@@ -63,13 +57,21 @@ __attribute__((target("avx2"))) size_t DecodeBlocksAvx2(const uint8_t* in, size_
   const __m256i order = _mm256_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1, 2,
                                          1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
   const __m256i gather = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 7, 7);
+  // Bounds for signed range compares (lo - 1 < c < hi + 1): bytes >= 0x80 are negative and so
+  // in no range. Hoisted out of the loop.
+  const __m256i upper_lo = _mm256_set1_epi8('A' - 1), upper_hi = _mm256_set1_epi8('Z' + 1);
+  const __m256i lower_lo = _mm256_set1_epi8('a' - 1), lower_hi = _mm256_set1_epi8('z' + 1);
+  const __m256i digit_lo = _mm256_set1_epi8('0' - 1), digit_hi = _mm256_set1_epi8('9' + 1);
   size_t i = 0;
   size_t o = 0;
   while (i + 32 <= chars && o + 32 <= out_room) {
     const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + i));
-    const __m256i upper = InRange(c, 'A', 'Z');
-    const __m256i lower = InRange(c, 'a', 'z');
-    const __m256i digit = InRange(c, '0', '9');
+    const __m256i upper =
+        _mm256_and_si256(_mm256_cmpgt_epi8(c, upper_lo), _mm256_cmpgt_epi8(upper_hi, c));
+    const __m256i lower =
+        _mm256_and_si256(_mm256_cmpgt_epi8(c, lower_lo), _mm256_cmpgt_epi8(lower_hi, c));
+    const __m256i digit =
+        _mm256_and_si256(_mm256_cmpgt_epi8(c, digit_lo), _mm256_cmpgt_epi8(digit_hi, c));
     const __m256i dash = _mm256_cmpeq_epi8(c, _mm256_set1_epi8('-'));
     const __m256i underscore = _mm256_cmpeq_epi8(c, _mm256_set1_epi8('_'));
     const __m256i valid = _mm256_or_si256(
@@ -138,14 +140,6 @@ std::string Base64UrlEncode(std::span<const uint8_t> bytes) {
 std::string Base64UrlEncode(std::string_view bytes) {
   return Base64UrlEncode(
       std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
-}
-
-std::optional<size_t> Base64UrlDecodedSize(size_t encoded_size) {
-  // A remainder of 1 character carries only 6 bits: no byte string encodes to it.
-  if (encoded_size % 4 == 1) {
-    return std::nullopt;
-  }
-  return encoded_size / 4 * 3 + (encoded_size % 4 == 0 ? 0 : encoded_size % 4 - 1);
 }
 
 std::optional<size_t> Base64UrlDecodeInto(std::string_view text, std::span<uint8_t> out) {

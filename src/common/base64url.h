@@ -19,8 +19,14 @@ std::string Base64UrlEncode(std::string_view bytes);
 // Appends the encoding of bytes to out.
 void Base64UrlEncodeAppend(std::span<const uint8_t> bytes, std::string& out);
 
-// The decoded size of a valid encoding of this length; nullopt for a length no encoding has.
-std::optional<size_t> Base64UrlDecodedSize(size_t encoded_size);
+// The decoded size of a valid encoding of this length; nullopt for a length no encoding has
+// (a remainder of one character carries only 6 bits).
+inline std::optional<size_t> Base64UrlDecodedSize(size_t encoded_size) {
+  if (encoded_size % 4 == 1) {
+    return std::nullopt;
+  }
+  return encoded_size / 4 * 3 + (encoded_size % 4 == 0 ? 0 : encoded_size % 4 - 1);
+}
 
 // Decodes into out, which must hold Base64UrlDecodedSize(text.size()) bytes. Returns the number
 // of bytes written, or nullopt if text is not a canonical unpadded base64url string.

@@ -19,7 +19,7 @@ enum Known { kIss, kSub, kJti, kSid, kExp, kNbf, kIat, kAud, kRoles, kKnownCount
 constexpr std::array<std::string_view, kKnownCount> kKnownNames = {
     "iss", "sub", "jti", "sid", "exp", "nbf", "iat", "aud", "roles"};
 
-int KnownIndex(std::string_view key) {
+inline int KnownIndex(std::string_view key) {
   if (key.size() == 5) {
     return key == "roles" ? kRoles : -1;
   }
@@ -255,19 +255,43 @@ Result<void> ReadKnown(int index, od::value value, ClaimsView& claims,
 
 }  // namespace
 
+namespace {
+
+// Per-thread state behind ClaimsView: the padded input, the parser whose string buffer holds
+// the views, and the lists. Cleared, never shrunk, so nothing is allocated after warm-up.
+struct ClaimsScratch {
+  detail::PaddedBuffer input;
+  od::parser parser;
+  std::vector<std::string_view> aud, roles, other_names;
+};
+
+ClaimsScratch& Scratch() {
+  thread_local ClaimsScratch scratch;
+  return scratch;
+}
+
+}  // namespace
+
+std::span<uint8_t> ClaimsInputBuffer(size_t size) {
+  return Scratch().input.Prepare(size);
+}
+
 Result<ClaimsView> ParseClaimsView(std::string_view payload_json,
                                    const std::vector<std::string>& required_claims) {
-  // Per-thread storage behind the views; cleared, never shrunk, so no allocation after warm-up.
-  // The views point into the parser's string buffer, valid until its next document.
-  thread_local detail::PaddedBuffer buffer;
-  thread_local od::parser parser;
-  thread_local std::vector<std::string_view> aud, roles, other_names;
+  std::span<uint8_t> room = ClaimsInputBuffer(payload_json.size());
+  std::copy(payload_json.begin(), payload_json.end(), room.begin());
+  return ParseClaimsViewInPlace(payload_json.size(), required_claims);
+}
+
+Result<ClaimsView> ParseClaimsViewInPlace(size_t size,
+                                          const std::vector<std::string>& required_claims) {
+  ClaimsScratch& scratch = Scratch();
+  auto& [buffer, parser, aud, roles, other_names] = scratch;
   aud.clear();
   roles.clear();
   other_names.clear();
+  const std::string_view payload_json = buffer.view(size);
 
-  std::span<uint8_t> room = buffer.Prepare(payload_json.size());
-  std::copy(payload_json.begin(), payload_json.end(), room.begin());
   od::document doc;
   if (auto error = parser
                        .iterate(buffer.view(payload_json.size()),

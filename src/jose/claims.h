@@ -53,6 +53,13 @@ struct ClaimsPolicy {
                                          const std::vector<std::string>& required_claims);
 Claims ToClaims(const ClaimsView& view);
 
+// For the verifier's hot path: a per-thread buffer of size bytes (followed by the parser's
+// padding) to decode the payload into, and ParseClaimsView over its first size bytes, without
+// another copy. The span is valid until the next call of either on this thread.
+std::span<uint8_t> ClaimsInputBuffer(size_t size);
+[[nodiscard]] Result<ClaimsView> ParseClaimsViewInPlace(
+    size_t size, const std::vector<std::string>& required_claims);
+
 // Time and audience rules. kTokenExpired once now >= exp + leeway; kInvalidToken for a token
 // not yet valid (nbf), issued in the future (iat), or with the wrong iss or aud.
 [[nodiscard]] Result<void> ValidateClaims(const ClaimsView& claims, const ClaimsPolicy& policy,

@@ -1,5 +1,6 @@
 #include "jose/jwt_verifier.h"
 
+#include <span>
 #include <vector>
 
 #include "common/base64url.h"
@@ -24,20 +25,18 @@ Result<ClaimsView> JwtVerifier::VerifyImpl(std::string_view token, TimePoint now
   if (!policy_.expected_typ.empty() && !TypMatches((*header)->typ, policy_.expected_typ)) {
     return MakeError(ErrorCode::kInvalidToken, "token typ is not \"" + policy_.expected_typ + "\"");
   }
-  thread_local std::vector<uint8_t> buffer;
   const auto size = Base64UrlDecodedSize(parts->payload_b64.size());
   if (!size) {
     return MakeError(ErrorCode::kInvalidToken, "token payload is not canonical base64url");
   }
-  // 32 bytes of slack let the SIMD decoder store whole blocks up to the end.
-  if (buffer.size() < *size + 32) {
-    buffer.resize(*size + 32);
-  }
-  if (!Base64UrlDecodeInto(parts->payload_b64, buffer)) {
+  // Decoded straight into the claims parser's padded input; the padding lets the SIMD decoder
+  // store whole blocks up to the end.
+  std::span<uint8_t> room = ClaimsInputBuffer(*size);
+  if (!Base64UrlDecodeInto(parts->payload_b64, std::span<uint8_t>(room.data(), *size + 32))) {
     return MakeError(ErrorCode::kInvalidToken, "token payload is not canonical base64url");
   }
-  const std::string_view payload(reinterpret_cast<const char*>(buffer.data()), *size);
-  auto claims = ParseClaimsView(payload, policy_.required_claims);
+  const std::string_view payload(reinterpret_cast<const char*>(room.data()), *size);
+  auto claims = ParseClaimsViewInPlace(*size, policy_.required_claims);
   if (!claims) {
     return tl::unexpected(claims.error());
   }
