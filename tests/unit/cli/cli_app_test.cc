@@ -2,13 +2,13 @@
 
 #include <sys/stat.h>
 
-#include <cstdlib>
 #include <sstream>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "common/files.h"
+#include "temp_dir.h"
 
 namespace sesame::cli {
 namespace {
@@ -31,13 +31,6 @@ CliRun Sesame(std::vector<std::string> args, const std::string& stdin_text = "")
 
 class CliTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/sesame-cli-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
-
   std::string GenerateKey(const std::string& alg) {
     const std::string path = dir_ + "/" + alg + ".json";
     const CliRun r = Sesame({"keys", "generate", "--alg", alg, "--out", path});
@@ -51,7 +44,8 @@ class CliTest : public ::testing::Test {
   }
   static int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
 
-  std::string dir_;
+  testing::TempDir temp_{"sesame-cli"};
+  const std::string dir_ = temp_.path();
 };
 
 TEST_F(CliTest, KeysGeneratePrintsAPrivateJwkWithKid) {

@@ -3,12 +3,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "result_matchers.h"
+#include "temp_dir.h"
 
 namespace sesame {
 namespace {
@@ -17,14 +17,8 @@ using testing::HasError;
 
 class FilesTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/sesame-files-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
-
-  std::string dir_;
+  testing::TempDir temp_{"sesame-files"};
+  const std::string dir_ = temp_.path();
 };
 
 TEST_F(FilesTest, WritesAtomicallyWithTheGivenMode) {
