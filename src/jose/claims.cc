@@ -162,7 +162,7 @@ Result<void> ValidateValue(od::value value, size_t depth) {
         if (item.error() != simdjson::SUCCESS) {
           return NotJson(item.error());
         }
-        if (auto valid = ValidateValue(std::move(item).value_unsafe(), depth + 1); !valid) {
+        if (auto valid = ValidateValue(item.value_unsafe(), depth + 1); !valid) {
           return valid;
         }
       }
@@ -397,12 +397,13 @@ Result<void> ValidateClaims(const ClaimsView& claims, const ClaimsPolicy& policy
   if (claims.iat && t + leeway < *claims.iat) {
     return Invalid("token was issued in the future (iat " + std::to_string(*claims.iat) + ")");
   }
-  if (!policy.issuer.empty() && claims.iss != std::string_view(policy.issuer)) {
+  const std::string_view issuer = policy.issuer;
+  const std::string_view audience = policy.audience;
+  if (!issuer.empty() && claims.iss != issuer) {
     return Invalid("token iss is not the expected issuer");
   }
-  if (!policy.audience.empty() &&
-      std::find(claims.aud.begin(), claims.aud.end(), std::string_view(policy.audience)) ==
-          claims.aud.end()) {
+  if (!audience.empty() &&
+      std::find(claims.aud.begin(), claims.aud.end(), audience) == claims.aud.end()) {
     return Invalid("token aud does not include the expected audience");
   }
   return {};
