@@ -1,8 +1,11 @@
 #include "jose/jwt_verifier.h"
 
+#include <thread>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "common/base64url.h"
 #include "jose_test_util.h"
 #include "result_matchers.h"
 #include "test_clock.h"
@@ -133,6 +136,68 @@ TEST(SignJwt, RefusesClaimsThatAreNotAStrictObject) {
   EXPECT_THAT(SignJwt(key, R"({"a":1,"a":2})"), HasError(ErrorCode::kInvalidRequest));
   EXPECT_THAT(SignJwt(key, R"({"exp":"soon"})"), HasError(ErrorCode::kInvalidRequest));
   EXPECT_THAT(SignJwt(key, R"({"sub":"x"})"), IsOk());
+}
+
+}  // namespace
+}  // namespace sesame::jose
+
+namespace sesame::jose {
+namespace {
+
+// Several keys, so several distinct headers: more than the per-thread header cache holds.
+class JwtVerifierManyKeys : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const Algorithm algs[] = {Algorithm::kHS256, Algorithm::kES256, Algorithm::kRS256,
+                              Algorithm::kEdDSA, Algorithm::kHS512, Algorithm::kPS256};
+    std::vector<Jwk> public_keys;
+    for (Algorithm alg : algs) {
+      const Jwk key = *Jwk::Generate(alg);
+      const std::string claims = R"({"sub":")" + key.kid() + R"(","exp":9999999999})";
+      tokens_.push_back(*SignJwt(key, claims, "at+jwt"));
+      public_keys.push_back(key.is_symmetric() ? key : *key.PublicOnly());
+    }
+    policy_.expected_typ = "at+jwt";
+    verifier_ = std::make_unique<JwtVerifier>(
+        std::make_shared<const KeySet>(*KeySet::Create(std::move(public_keys))), policy_);
+  }
+
+  // Each token names its own key's kid as sub, so a header mixed up with another token's
+  // (wrong kid, wrong alg) cannot verify and a wrong claims view cannot match.
+  void VerifyAll(int rounds) const {
+    for (int round = 0; round < rounds; ++round) {
+      for (const std::string& token : tokens_) {
+        auto claims = verifier_->VerifyView(token, FromUnixSeconds(1'800'000'000));
+        ASSERT_TRUE(claims) << claims.error().detail;
+        const std::string expected_kid =
+            json::parse(*Base64UrlDecode(token.substr(0, token.find('.'))))["kid"]
+                .get<std::string>();
+        ASSERT_EQ(claims->sub, expected_kid);
+      }
+    }
+  }
+
+  std::vector<std::string> tokens_;
+  ClaimsPolicy policy_;
+  std::unique_ptr<JwtVerifier> verifier_;
+};
+
+TEST_F(JwtVerifierManyKeys, HeaderCacheNeverMixesUpTokens) {
+  VerifyAll(3);
+  // A malformed header in between must not poison the cache.
+  EXPECT_FALSE(verifier_->VerifyView("e30." + tokens_[0].substr(tokens_[0].find('.') + 1),
+                                     FromUnixSeconds(1'800'000'000)));
+  VerifyAll(1);
+}
+
+TEST_F(JwtVerifierManyKeys, ConcurrentVerificationOnSharedVerifier) {
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([this] { VerifyAll(50); });
+  }
+  for (std::thread& thread : threads) {
+    thread.join();
+  }
 }
 
 }  // namespace
