@@ -1,0 +1,91 @@
+#pragma once
+
+// sesame's configuration: plain structs with the defaults of API.md, loaded from a TOML file,
+// SESAME_<SECTION>_<KEY> environment variables and command-line overrides (later wins), and
+// validated as a whole. Every error is one line that names the key ("session.idle_timeout: ...").
+// Values are plain data; LoadConfig is a pure function of its sources. Thread-compatible.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+
+namespace sesame::config {
+
+struct Rate {
+  int64_t count = 0;
+  Seconds window{0};
+};
+
+struct Config {
+  struct Server {
+    std::string listen = "127.0.0.1:8080";
+    std::string data_dir = "./var";
+    std::string public_url;
+    std::vector<std::string> allowed_origins;
+    std::string tls_cert;
+    std::string tls_key;
+  } server;
+  struct Auth {
+    std::string default_mode = "session";      // session | jwt
+    std::string default_transport = "cookie";  // cookie | header
+    std::string registration = "closed";       // closed | open
+  } auth;
+  struct Session {
+    Seconds idle_timeout{30 * 60};
+    Seconds absolute_timeout{14 * 24 * 3600};
+    int64_t max_per_user = 0;               // 0 = no limit
+    std::string on_limit = "evict_oldest";  // evict_oldest | refuse
+  } session;
+  struct Jwt {
+    std::string algorithm = "ES256";
+    std::string issuer;
+    std::string audience;
+    Seconds access_ttl{30 * 60};
+    bool refresh = true;
+    Seconds refresh_ttl{14 * 24 * 3600};
+    Seconds refresh_grace{30};
+  } jwt;
+  struct Cookie {
+    std::string same_site = "lax";  // lax | strict
+    std::string secure = "auto";    // auto | true | false
+  } cookie;
+  struct Limits {
+    Rate login_failures_per_user{10, Seconds(15 * 60)};
+    Rate login_attempts_per_ip{100, Seconds(60)};
+  } limits;
+  struct Store {
+    std::string users = "sqlite";     // sqlite | postgresql://...
+    std::string sessions = "sqlite";  // sqlite | redis://...
+  } store;
+  struct Password {
+    // argon2id cost; the defaults are OWASP's minimum (m = 19 MiB, t = 2, p = 1).
+    int64_t argon2_iterations = 2;
+    int64_t argon2_memory_bytes = int64_t{19} * 1024 * 1024;
+  } password;
+};
+
+struct ConfigSources {
+  // A file named on the command line must exist; otherwise ./sesame.toml is read if present.
+  std::string file;
+  bool file_is_explicit = false;
+  // SESAME_* variables (others are ignored), e.g. {"SESAME_SERVER_LISTEN", "0.0.0.0:80"}.
+  std::map<std::string, std::string> environment;
+  // Command-line overrides by key, e.g. {"server.data_dir", "/srv/sesame"}.
+  std::map<std::string, std::string> overrides;
+};
+
+// kInvalidConfig with "<section>.<key>: <what is wrong>" (or "<file>: ..." for a TOML syntax
+// error), kIoError for an explicit file that cannot be read.
+[[nodiscard]] Result<Config> LoadConfig(const ConfigSources& sources);
+
+// The effective configuration as TOML, every key present; passwords in store URLs redacted.
+std::string RenderConfig(const Config& config);
+
+// "30s", "15m", "12h", "14d" (a bare number is seconds).
+[[nodiscard]] Result<Seconds> ParseDuration(std::string_view text);
+
+}  // namespace sesame::config
