@@ -5,14 +5,16 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/cli_context.h"
+#include "cli/config_command.h"
 #include "cli/keys_command.h"
 #include "cli/token_command.h"
 
 namespace sesame::cli {
 
 int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
-           std::istream& in) {
+           std::istream& in, const std::map<std::string, std::string>& environment) {
   CliContext context;
+  context.environment = environment;
   context.out = &out;
   context.err = &err;
   context.in = &in;
@@ -23,10 +25,14 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   app.require_subcommand(1);
   // Global options may also follow the subcommand: `sesame keys list --data-dir DIR`.
   app.fallthrough();
-  app.add_option("--data-dir", context.data_dir, "Data directory (default ./var)");
+  app.add_option("--config", context.config_file,
+                 "TOML configuration file (default ./sesame.toml if present)");
+  app.add_option("--data-dir", context.data_dir,
+                 "Data directory (default: server.data_dir of the configuration, ./var)");
 
   AddKeysCommand(app, context);
   AddTokenCommand(app, context);
+  AddConfigCommand(app, context);
 
   // CLI11 wants the arguments last-first.
   std::vector<std::string> reversed(args.rbegin(), args.rend());

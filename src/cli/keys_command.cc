@@ -53,7 +53,11 @@ void Generate(CliContext& context, const std::string& alg_name, const std::strin
 }
 
 void List(CliContext& context) {
-  const std::string path = KeyStorePath(context.data_dir);
+  const auto data_dir = DataDir(context);
+  if (!data_dir) {
+    return;
+  }
+  const std::string path = KeyStorePath(*data_dir);
   auto text = ReadSecretFile(path);
   if (!text) {
     *context.err << "no key store at " << path

@@ -82,8 +82,14 @@ struct VerifyOptions {
 };
 
 void Verify(CliContext& context, const VerifyOptions& options) {
-  const std::string jwks_path =
-      options.jwks.empty() ? KeyStorePath(context.data_dir) : options.jwks;
+  std::string jwks_path = options.jwks;
+  if (jwks_path.empty()) {
+    const auto data_dir = DataDir(context);
+    if (!data_dir) {
+      return;
+    }
+    jwks_path = KeyStorePath(*data_dir);
+  }
   if (jwks_path.starts_with("http://") || jwks_path.starts_with("https://")) {
     // TODO(#4): fetch the JWKS over HTTP with the embeddable verifier's client.
     Fail(context, {ErrorCode::kInvalidRequest, "--jwks URL is not supported yet; pass a file"},

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <map>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -22,10 +24,11 @@ struct CliRun {
   std::string FirstErrLine() const { return err.substr(0, err.find('\n')); }
 };
 
-CliRun Sesame(std::vector<std::string> args, const std::string& stdin_text = "") {
+CliRun Sesame(std::vector<std::string> args, const std::string& stdin_text = "",
+              const std::map<std::string, std::string>& environment = {}) {
   std::ostringstream out, err;
   std::istringstream in(stdin_text);
-  const int code = RunCli(args, out, err, in);
+  const int code = RunCli(args, out, err, in, environment);
   return {code, out.str(), err.str()};
 }
 
@@ -151,6 +154,38 @@ TEST_F(CliTest, VerifyDefaultsToTheDataDirectoryKeyStore) {
             std::string::npos);
   EXPECT_NE(list.out.find("EdDSA"), std::string::npos);
   EXPECT_EQ(Sesame({"keys", "list", "--data-dir", dir_ + "/nowhere"}).code, 2);
+}
+
+TEST_F(CliTest, ConfigCheckPrintsTheEffectiveConfiguration) {
+  const std::string file = dir_ + "/sesame.toml";
+  ASSERT_TRUE(WriteFileAtomically(file, "[session]\nidle_timeout = \"10m\"\n", 0600));
+  const CliRun r =
+      Sesame({"--config", file, "config", "check"}, "", {{"SESAME_JWT_ALGORITHM", "EdDSA"}});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("idle_timeout = \"10m\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("algorithm = \"EdDSA\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("[limits]"), std::string::npos) << r.out;
+}
+
+TEST_F(CliTest, BadConfigurationStopsWithOneLineNamingTheKey) {
+  const CliRun r = Sesame({"config", "check"}, "", {{"SESAME_SESSION_ON_LIMIT", "drop"}});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(r.err.starts_with("invalid_config: SESAME_SESSION_ON_LIMIT")) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(Sesame({"--config", dir_ + "/missing.toml", "config", "check"}).code, 2);
+}
+
+TEST_F(CliTest, DataDirComesFromConfigurationUnlessGivenAsFlag) {
+  const std::string key = GenerateKey("ES256");
+  const std::string store = dir_ + "/store";
+  ASSERT_EQ(::mkdir(store.c_str(), 0700), 0);
+  ASSERT_TRUE(
+      WriteFileAtomically(store + "/keys.json", R"({"keys":[)" + *ReadFile(key) + "]}", 0600));
+  const std::string file = dir_ + "/sesame.toml";
+  ASSERT_TRUE(WriteFileAtomically(file, "[server]\ndata_dir = \"" + store + "\"\n", 0600));
+  EXPECT_EQ(Sesame({"--config", file, "keys", "list"}).code, 0);
+  EXPECT_EQ(Sesame({"keys", "list"}, "", {{"SESAME_SERVER_DATA_DIR", store}}).code, 0);
+  EXPECT_EQ(Sesame({"--config", file, "keys", "list", "--data-dir", dir_ + "/nowhere"}).code, 2);
 }
 
 TEST_F(CliTest, HelpExitsZeroEverywhere) {

@@ -1,0 +1,28 @@
+#include "cli/cli_context.h"
+
+#include <ostream>
+
+namespace sesame::cli {
+
+Result<config::Config> LoadCliConfig(const CliContext& context) {
+  config::ConfigSources sources;
+  sources.file = context.config_file;
+  sources.file_is_explicit = !context.config_file.empty();
+  sources.environment = context.environment;
+  if (!context.data_dir.empty()) {
+    sources.overrides["server.data_dir"] = context.data_dir;
+  }
+  return config::LoadConfig(sources);
+}
+
+std::optional<std::string> DataDir(CliContext& context) {
+  auto config = LoadCliConfig(context);
+  if (!config) {
+    *context.err << ErrorCodeName(config.error().code) << ": " << config.error().detail << "\n";
+    context.exit_code = kExitUsage;
+    return std::nullopt;
+  }
+  return config->server.data_dir;
+}
+
+}  // namespace sesame::cli
