@@ -123,14 +123,15 @@ template <typename Section>
 Getter StringOut(Section Config::*section, std::string Section::*field) {
   return [=](const Config& c) { return Quote((c.*section).*field); };
 }
-template <typename Section>
-Setter Duration(Section Config::*section, Seconds Section::*field) {
-  return [=](Config& c, std::string_view v) -> Result<void> {
-    auto d = ParseDuration(v);
-    if (!d) {
-      return tl::unexpected(d.error());
+// Binds a member of a section to a parser returning Result<T>.
+template <typename Section, typename T, typename Parse>
+Setter Parsed(Section Config::*section, T Section::*field, Parse parse) {
+  return [section, field, parse](Config& c, std::string_view v) -> Result<void> {
+    auto value = parse(v);
+    if (!value) {
+      return tl::unexpected(value.error());
     }
-    (c.*section).*field = *d;
+    (c.*section).*field = *value;
     return {};
   };
 }
@@ -207,20 +208,14 @@ const std::vector<Key>& Keys() {
     k.push_back({"auth", "registration",
                  String(&C::auth, &C::Auth::registration, {"closed", "open"}),
                  StringOut(&C::auth, &C::Auth::registration)});
-    k.push_back({"session", "idle_timeout", Duration(&C::session, &C::Session::idle_timeout),
+    k.push_back({"session", "idle_timeout",
+                 Parsed(&C::session, &C::Session::idle_timeout, ParseDuration),
                  DurationOut(&C::session, &C::Session::idle_timeout)});
     k.push_back({"session", "absolute_timeout",
-                 Duration(&C::session, &C::Session::absolute_timeout),
+                 Parsed(&C::session, &C::Session::absolute_timeout, ParseDuration),
                  DurationOut(&C::session, &C::Session::absolute_timeout)});
     k.push_back({"session", "max_per_user",
-                 [](Config& c, std::string_view v) -> Result<void> {
-                   auto n = ParseCount(v);
-                   if (!n) {
-                     return tl::unexpected(n.error());
-                   }
-                   c.session.max_per_user = *n;
-                   return {};
-                 },
+                 Parsed(&C::session, &C::Session::max_per_user, ParseCount),
                  [](const Config& c) { return std::to_string(c.session.max_per_user); }});
     k.push_back({"session", "on_limit",
                  String(&C::session, &C::Session::on_limit, {"evict_oldest", "refuse"}),
@@ -234,21 +229,13 @@ const std::vector<Key>& Keys() {
         {"jwt", "issuer", String(&C::jwt, &C::Jwt::issuer), StringOut(&C::jwt, &C::Jwt::issuer)});
     k.push_back({"jwt", "audience", String(&C::jwt, &C::Jwt::audience),
                  StringOut(&C::jwt, &C::Jwt::audience)});
-    k.push_back({"jwt", "access_ttl", Duration(&C::jwt, &C::Jwt::access_ttl),
+    k.push_back({"jwt", "access_ttl", Parsed(&C::jwt, &C::Jwt::access_ttl, ParseDuration),
                  DurationOut(&C::jwt, &C::Jwt::access_ttl)});
-    k.push_back({"jwt", "refresh",
-                 [](Config& c, std::string_view v) -> Result<void> {
-                   auto b = ParseBool(v);
-                   if (!b) {
-                     return tl::unexpected(b.error());
-                   }
-                   c.jwt.refresh = *b;
-                   return {};
-                 },
+    k.push_back({"jwt", "refresh", Parsed(&C::jwt, &C::Jwt::refresh, ParseBool),
                  [](const Config& c) { return std::string(c.jwt.refresh ? "true" : "false"); }});
-    k.push_back({"jwt", "refresh_ttl", Duration(&C::jwt, &C::Jwt::refresh_ttl),
+    k.push_back({"jwt", "refresh_ttl", Parsed(&C::jwt, &C::Jwt::refresh_ttl, ParseDuration),
                  DurationOut(&C::jwt, &C::Jwt::refresh_ttl)});
-    k.push_back({"jwt", "refresh_grace", Duration(&C::jwt, &C::Jwt::refresh_grace),
+    k.push_back({"jwt", "refresh_grace", Parsed(&C::jwt, &C::Jwt::refresh_grace, ParseDuration),
                  DurationOut(&C::jwt, &C::Jwt::refresh_grace)});
     k.push_back({"cookie", "same_site",
                  String(&C::cookie, &C::Cookie::same_site, {"lax", "strict"}),
@@ -262,19 +249,11 @@ const std::vector<Key>& Keys() {
         {"login_attempts_per_ip", &Config::Limits::login_attempts_per_ip}};
     for (const auto& entry : rates) {
       const RateMember member = entry.second;
-      k.push_back({"limits", entry.first,
-                   [member](Config& c, std::string_view v) -> Result<void> {
-                     auto r = ParseRate(v);
-                     if (!r) {
-                       return tl::unexpected(r.error());
-                     }
-                     c.limits.*member = *r;
-                     return {};
-                   },
-                   [member](const Config& c) {
-                     const Rate& r = c.limits.*member;
-                     return Quote(std::to_string(r.count) + " per " + FormatDuration(r.window));
-                   }});
+      k.push_back(
+          {"limits", entry.first, Parsed(&C::limits, member, ParseRate), [member](const Config& c) {
+             const Rate& r = c.limits.*member;
+             return Quote(std::to_string(r.count) + " per " + FormatDuration(r.window));
+           }});
     }
     k.push_back({"store", "users",
                  [](Config& c, std::string_view v) -> Result<void> {
@@ -296,24 +275,24 @@ const std::vector<Key>& Keys() {
                  },
                  [](const Config& c) { return Quote(RedactUrl(c.store.sessions)); }});
     k.push_back({"password", "argon2_iterations",
-                 [](Config& c, std::string_view v) -> Result<void> {
-                   auto n = ParseCount(v);
-                   if (!n || *n < 1) {
-                     return Bad("expected a whole number of 1 or more");
-                   }
-                   c.password.argon2_iterations = *n;
-                   return {};
-                 },
+                 Parsed(&C::password, &C::Password::argon2_iterations,
+                        [](std::string_view v) -> Result<int64_t> {
+                          auto n = ParseCount(v);
+                          if (!n || *n < 1) {
+                            return Bad("expected a whole number of 1 or more");
+                          }
+                          return n;
+                        }),
                  [](const Config& c) { return std::to_string(c.password.argon2_iterations); }});
     k.push_back({"password", "argon2_memory",
-                 [](Config& c, std::string_view v) -> Result<void> {
-                   auto n = ParseSize(v);
-                   if (!n || *n < int64_t{8} * 1024) {
-                     return Bad("expected a size of at least 8KiB, like 19MiB");
-                   }
-                   c.password.argon2_memory_bytes = *n;
-                   return {};
-                 },
+                 Parsed(&C::password, &C::Password::argon2_memory_bytes,
+                        [](std::string_view v) -> Result<int64_t> {
+                          auto n = ParseSize(v);
+                          if (!n || *n < int64_t{8} * 1024) {
+                            return Bad("expected a size of at least 8KiB, like 19MiB");
+                          }
+                          return n;
+                        }),
                  [](const Config& c) {
                    const int64_t b = c.password.argon2_memory_bytes;
                    return Quote(b % (1 << 20) == 0   ? std::to_string(b >> 20) + "MiB"
