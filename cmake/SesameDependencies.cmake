@@ -9,6 +9,7 @@ find_package(tl-expected REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(tomlplusplus 3 REQUIRED)
 find_package(fmt REQUIRED)
+find_package(SQLite3 REQUIRED)
 if(SESAME_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()
@@ -21,3 +22,19 @@ find_program(CCACHE_PROGRAM ccache)
 if(CCACHE_PROGRAM)
   set(CMAKE_CXX_COMPILER_LAUNCHER ${CCACHE_PROGRAM})
 endif()
+
+# libunistring: Unicode NFC and case folding for usernames (no .pc file in Debian 12).
+find_path(UNISTRING_INCLUDE_DIR uninorm.h REQUIRED)
+find_library(UNISTRING_LIBRARY unistring REQUIRED)
+add_library(sesame_unistring INTERFACE)
+target_include_directories(sesame_unistring SYSTEM INTERFACE ${UNISTRING_INCLUDE_DIR})
+target_link_libraries(sesame_unistring INTERFACE ${UNISTRING_LIBRARY})
+
+# Boost.Beast/Asio 1.81 (libboost1.81-dev): header-only parts; C++20 coroutines.
+find_package(Boost 1.81.0 EXACT REQUIRED CONFIG)
+add_library(sesame_boost INTERFACE)
+target_link_libraries(sesame_boost INTERFACE Boost::headers Threads::Threads)
+target_compile_definitions(sesame_boost INTERFACE
+  BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW BOOST_ASIO_DISABLE_BOOST_COROUTINE)
+
+find_package(spdlog REQUIRED)

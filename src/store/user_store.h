@@ -1,0 +1,73 @@
+#pragma once
+
+// UserStore: accounts (username, argon2id hash, roles, disabled flag). The domain (auth/)
+// normalises usernames before they get here: `username` is the NFC form shown to people and
+// `username_key` the NFC case-folded form that is unique. A store that cannot answer (down,
+// locked, full, corrupt) returns kUnavailable, never "not found". Implementations are
+// thread-safe.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+
+namespace sesame::store {
+
+struct User {
+  std::string id;             // opaque, public ("u_" + random)
+  std::string username;       // NFC, as the user wrote it
+  std::string username_key;   // NFC + case fold: the unique key
+  std::string password_hash;  // argon2id encoded hash (never a password)
+  std::vector<std::string> roles;
+  bool is_disabled = false;
+  TimePoint created_at;
+  TimePoint updated_at;
+
+  bool HasRole(std::string_view role) const {
+    for (const auto& r : roles) {
+      if (r == role) {
+        return true;
+      }
+    }
+    return false;
+  }
+};
+
+class UserStore {
+ public:
+  virtual ~UserStore() = default;
+
+  // kUsernameTaken if username_key exists.
+  [[nodiscard]] virtual Result<void> CreateUser(const User& user) = 0;
+  [[nodiscard]] virtual Result<std::optional<User>> FindUserById(std::string_view user_id) = 0;
+  [[nodiscard]] virtual Result<std::optional<User>> FindUserByKey(
+      std::string_view username_key) = 0;
+  // Users whose username_key contains `key_substring` (all when empty), ordered by
+  // username_key, at most `limit`.
+  [[nodiscard]] virtual Result<std::vector<User>> ListUsers(std::string_view key_substring,
+                                                            size_t limit) = 0;
+  [[nodiscard]] virtual Result<size_t> CountUsers() = 0;
+
+  // Targeted updates, so that two writers touching different fields never undo each other.
+  // Each returns kNotFound for an unknown id.
+  [[nodiscard]] virtual Result<void> SetPasswordHash(std::string_view user_id,
+                                                     const std::string& password_hash,
+                                                     TimePoint now) = 0;
+  // Compare-and-set for rehash on login: replaces the hash only if it is still `expected`.
+  // Returns false (and changes nothing) if someone changed the password meanwhile.
+  [[nodiscard]] virtual Result<bool> ReplacePasswordHash(std::string_view user_id,
+                                                         const std::string& expected,
+                                                         const std::string& password_hash,
+                                                         TimePoint now) = 0;
+  [[nodiscard]] virtual Result<void> SetDisabled(std::string_view user_id, bool is_disabled,
+                                                 TimePoint now) = 0;
+  [[nodiscard]] virtual Result<void> SetRoles(std::string_view user_id,
+                                              const std::vector<std::string>& roles,
+                                              TimePoint now) = 0;
+};
+
+}  // namespace sesame::store
