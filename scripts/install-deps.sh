@@ -9,12 +9,14 @@ packages=(
   # libraries the core links
   libssl-dev libsodium-dev libsimdjson-dev nlohmann-json3-dev libexpected-dev
   libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
+  libboost1.81-dev libsqlite3-dev libunistring-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   libjwt-dev                        # peer for the HS256 benchmark
   python3-jwt python3-cryptography  # PyJWT interop tests (run with /usr/bin/python3)
   clang libclang-rt-14-dev libfuzzer-14-dev   # libFuzzer target
   clang-format clang-tidy
+  wrk nginx-light                   # HTTP benchmark (bench/http_verify.sh) and its ceiling
 )
 
 sudo=""

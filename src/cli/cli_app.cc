@@ -7,7 +7,9 @@
 #include "cli/cli_context.h"
 #include "cli/config_command.h"
 #include "cli/keys_command.h"
+#include "cli/serve_command.h"
 #include "cli/token_command.h"
+#include "cli/user_command.h"
 
 namespace sesame::cli {
 
@@ -30,6 +32,9 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   app.add_option("--data-dir", context.data_dir,
                  "Data directory (default: server.data_dir of the configuration, ./var)");
 
+  AddServeCommand(app, context);
+  AddUserCommand(app, context);
+  AddSessionCommand(app, context);
   AddKeysCommand(app, context);
   AddTokenCommand(app, context);
   AddConfigCommand(app, context);

@@ -5,6 +5,7 @@
 // operators) and a detail for people and logs. A detail never holds a secret, a password or a
 // whole token. Plain values; thread-compatible.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -44,6 +45,8 @@ std::string_view ErrorCodeName(ErrorCode code);
 struct Error {
   ErrorCode code;
   std::string detail;  // one human sentence, no secrets
+  // For kRateLimited and kUnavailable: when to come back (Retry-After); 0 when unknown.
+  int64_t retry_after_seconds = 0;
 
   friend bool operator==(const Error&, const Error&) = default;
 };

@@ -199,6 +199,23 @@ const std::vector<Key>& Keys() {
                  StringOut(&C::server, &C::Server::tls_cert)});
     k.push_back({"server", "tls_key", String(&C::server, &C::Server::tls_key),
                  StringOut(&C::server, &C::Server::tls_key)});
+    k.push_back({"server", "io_threads", Parsed(&C::server, &C::Server::io_threads, ParseCount),
+                 [](const Config& c) { return std::to_string(c.server.io_threads); }});
+    k.push_back({"server", "workers", Parsed(&C::server, &C::Server::workers, ParseCount),
+                 [](const Config& c) { return std::to_string(c.server.workers); }});
+    k.push_back({"server", "max_connections",
+                 Parsed(&C::server, &C::Server::max_connections,
+                        [](std::string_view v) -> Result<int64_t> {
+                          auto n = ParseCount(v);
+                          if (!n || *n < 1) {
+                            return Bad("expected a whole number of 1 or more");
+                          }
+                          return n;
+                        }),
+                 [](const Config& c) { return std::to_string(c.server.max_connections); }});
+    k.push_back(
+        {"server", "access_log", Parsed(&C::server, &C::Server::access_log, ParseBool),
+         [](const Config& c) { return std::string(c.server.access_log ? "true" : "false"); }});
     k.push_back({"auth", "default_mode",
                  String(&C::auth, &C::Auth::default_mode, {"session", "jwt"}),
                  StringOut(&C::auth, &C::Auth::default_mode)});

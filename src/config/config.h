@@ -28,6 +28,10 @@ struct Config {
     std::vector<std::string> allowed_origins;
     std::string tls_cert;
     std::string tls_key;
+    int64_t io_threads = 0;  // 0: one per core
+    int64_t workers = 0;     // argon2id threads; 0: one per core, capped by memory
+    int64_t max_connections = 10000;
+    bool access_log = true;  // one JSON line per request on stdout
   } server;
   struct Auth {
     std::string default_mode = "session";      // session | jwt

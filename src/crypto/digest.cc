@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include <openssl/evp.h>
+#include <sodium.h>
 
 #include "crypto/fetched_digest.h"
 
@@ -15,6 +16,12 @@ std::string Digest(HashAlg hash, std::string_view data) {
                  FetchedDigest(hash), nullptr) != 1) {
     std::abort();  // hashing in-memory bytes cannot fail unless the library is broken
   }
+  return out;
+}
+
+std::array<uint8_t, 32> Sha256(std::string_view data) {
+  std::array<uint8_t, 32> out{};
+  crypto_hash_sha256(out.data(), reinterpret_cast<const unsigned char*>(data.data()), data.size());
   return out;
 }
 

@@ -3,7 +3,9 @@
 // SHA-2 digests used by JOSE (RS256 = SHA-256, ...) and for storing secrets as hashes.
 // Pure functions; thread-safe.
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -25,5 +27,8 @@ constexpr size_t DigestSize(HashAlg hash) {
 
 // The raw digest bytes.
 std::string Digest(HashAlg hash, std::string_view data);
+
+// SHA-256 without allocating (libsodium): for hashing secrets on the request path.
+std::array<uint8_t, 32> Sha256(std::string_view data);
 
 }  // namespace sesame::crypto

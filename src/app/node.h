@@ -1,0 +1,82 @@
+#pragma once
+
+// One node's stores and domain services, built from the configuration. `sesame serve` runs
+// the HTTP server on top of it; the user and session commands use the same services on the
+// same data directory while a server runs (SQLite in WAL mode takes both).
+// This is the only place that names a store backend. Thread-safe once built.
+
+#include <memory>
+#include <string>
+
+#include "auth/account_service.h"
+#include "auth/audit_trail.h"
+#include "auth/auth_counters.h"
+#include "auth/background.h"
+#include "auth/login_limiter.h"
+#include "auth/login_service.h"
+#include "auth/session_service.h"
+#include "common/clock.h"
+#include "common/result.h"
+#include "config/config.h"
+#include "crypto/password_hasher.h"
+#include "store/audit_log.h"
+#include "store/rate_store.h"
+#include "store/session_store.h"
+#include "store/user_store.h"
+
+namespace sesame::app {
+
+struct NodeOptions {
+  bool with_login = true;                  // LoginService (makes a dummy argon2id hash at start)
+  auth::Background* background = nullptr;  // null: none (the command line)
+  const Clock* clock = nullptr;            // null: the system clock
+};
+
+class Node {
+ public:
+  // kInvalidConfig, kIoError (data directory), kUnavailable (store).
+  [[nodiscard]] static Result<std::unique_ptr<Node>> Open(const config::Config& config,
+                                                          NodeOptions options);
+  ~Node();
+
+  const config::Config& config() const { return config_; }
+  const Clock& clock() const { return *clock_; }
+  store::UserStore& users() { return *users_; }
+  store::SessionStore& session_store() { return *sessions_store_; }
+  store::RateStore& rates() { return *rates_; }
+  store::AuditLog& audit_log() { return *audit_log_; }
+  auth::AuthCounters& counters() { return counters_; }
+  auth::AuditTrail& audit() { return *audit_; }
+  auth::SessionService& sessions() { return *sessions_; }
+  auth::AccountService& accounts() { return *accounts_; }
+  auth::LoginService& login() { return *login_; }  // only with NodeOptions::with_login
+  const crypto::PasswordHasher& hasher() const { return *hasher_; }
+
+  // Store reachability (for /readyz).
+  [[nodiscard]] Result<void> CheckReady();
+
+ private:
+  explicit Node(config::Config config) : config_(std::move(config)) {}
+
+  const config::Config config_;
+  SystemClock system_clock_;
+  const Clock* clock_ = &system_clock_;
+  auth::NoBackground no_background_;
+  auth::AuthCounters counters_;
+  std::shared_ptr<void> backend_;  // owns the store object(s) behind the interfaces below
+  store::UserStore* users_ = nullptr;
+  store::SessionStore* sessions_store_ = nullptr;
+  store::RateStore* rates_ = nullptr;
+  store::AuditLog* audit_log_ = nullptr;
+  std::unique_ptr<crypto::PasswordHasher> hasher_;
+  std::unique_ptr<auth::AuditTrail> audit_;
+  std::unique_ptr<auth::LoginLimiter> limiter_;
+  std::unique_ptr<auth::SessionService> sessions_;
+  std::unique_ptr<auth::AccountService> accounts_;
+  std::unique_ptr<auth::LoginService> login_;
+};
+
+// The session policy the configuration describes.
+auth::SessionPolicy SessionPolicyFrom(const config::Config& config);
+
+}  // namespace sesame::app

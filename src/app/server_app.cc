@@ -1,0 +1,245 @@
+#include "app/server_app.h"
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "app/node.h"
+#include "http/access_log.h"
+#include "http/metrics.h"
+#include "http/route_context.h"
+#include "http/router.h"
+#include "http/routes/routes.h"
+#include "http/server.h"
+#include "http/worker_pool.h"
+
+namespace sesame::app {
+namespace {
+
+// Hands the domain's fire-and-forget work (last-seen writes) to the store pool.
+class PoolBackground final : public auth::Background {
+ public:
+  void Attach(http::WorkerPool* pool) { pool_ = pool; }
+  bool TryPost(std::function<void()> task) override {
+    return pool_ != nullptr && pool_->TryPost(std::move(task));
+  }
+
+ private:
+  http::WorkerPool* pool_ = nullptr;
+};
+
+// Follows the store's change feed (revocations made by the command line or, later, other
+// nodes) and purges expired records, on its own thread so no request waits for it.
+class Maintenance {
+ public:
+  explicit Maintenance(Node& node) : node_(node), thread_([this] { Loop(); }) {}
+  ~Maintenance() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void Loop() {
+    auto next_purge = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    std::unique_lock lock(mu_);
+    while (!stop_) {
+      lock.unlock();
+      if (auto followed = node_.sessions().FollowChanges(); !followed) {
+        spdlog::warn("change feed: {}", followed.error().detail);
+      }
+      if (std::chrono::steady_clock::now() >= next_purge) {
+        const TimePoint now = node_.clock().Now();
+        // Revoked and expired sessions stay a day so late requests get session_revoked
+        // rather than invalid_token, then go.
+        (void)node_.session_store().PurgeSessions(now - Seconds(86400));
+        (void)node_.rates().PurgeCounters(now);
+        next_purge = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+      }
+      lock.lock();
+      wake_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stop_; });
+    }
+  }
+
+  Node& node_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stop_ = false;  // guarded by mu_
+  std::thread thread_;
+};
+
+bool IsLoopbackHost(std::string_view listen) {
+  return listen.starts_with("127.") || listen.starts_with("localhost:") ||
+         listen.starts_with("[::1]:");
+}
+
+std::string OriginOf(const std::string& url) {
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) {
+    return {};
+  }
+  return url.substr(0, url.find_first_of("/?#", scheme_end + 3));
+}
+
+size_t Cores() {
+  return std::max<size_t>(1, std::thread::hardware_concurrency());
+}
+
+}  // namespace
+
+bool CookiesAreSecure(const config::Config& config) {
+  if (config.cookie.secure == "true") {
+    return true;
+  }
+  if (config.cookie.secure == "false") {
+    return false;
+  }
+  if (!config.server.tls_cert.empty() || config.server.public_url.starts_with("https://")) {
+    return true;
+  }
+  const bool plain_public_url =
+      config.server.public_url.empty() || config.server.public_url.starts_with("http://");
+  return !(plain_public_url && IsLoopbackHost(config.server.listen));
+}
+
+Result<void> Serve(const config::Config& config, const ServeOptions& options) {
+  // Operational messages go to stderr; stdout carries only the access log.
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("sesame"));
+  if (!config.server.tls_cert.empty() || !config.server.tls_key.empty()) {
+    return MakeError(ErrorCode::kInvalidConfig,
+                     "server.tls_cert: TLS is not built into this version; terminate TLS at a "
+                     "reverse proxy and set server.public_url to its https:// address");
+  }
+  const size_t cores = Cores();
+  const size_t io_threads =
+      config.server.io_threads > 0 ? static_cast<size_t>(config.server.io_threads) : cores;
+  // argon2id threads: one per core, but never more than fit in 1 GiB of hashing memory.
+  const size_t by_memory = std::max<size_t>(
+      1, (size_t{1} << 30) / static_cast<size_t>(config.password.argon2_memory_bytes));
+  const size_t cpu_threads = config.server.workers > 0 ? static_cast<size_t>(config.server.workers)
+                                                       : std::min(cores, by_memory);
+
+  PoolBackground background;
+  auto opened = Node::Open(config, NodeOptions{true, &background, nullptr});
+  if (!opened) {
+    return tl::unexpected(opened.error());
+  }
+  Node& node = **opened;
+
+  // Queues are short on purpose: a login flood beyond them is answered 503 at once.
+  http::WorkerPool cpu_pool("sesame-argon2", cpu_threads, 32 * cpu_threads, /*nice=*/10);
+  http::WorkerPool store_pool("sesame-store", 4, 4096);
+  background.Attach(&store_pool);
+
+  http::HttpPolicy policy;
+  policy.cookie.secure = CookiesAreSecure(config);
+  policy.cookie.same_site = config.cookie.same_site == "strict" ? "Strict" : "Lax";
+  policy.session_cookie_name = http::SessionCookieName(policy.cookie);
+  policy.public_origin = OriginOf(config.server.public_url);
+  policy.allowed_origins = config.server.allowed_origins;
+  policy.default_mode =
+      config.auth.default_mode == "jwt" ? store::SessionMode::kJwt : store::SessionMode::kSession;
+  policy.default_transport = config.auth.default_transport == "header" ? store::Transport::kHeader
+                                                                       : store::Transport::kCookie;
+  policy.registration_open = config.auth.registration == "open";
+  policy.jwt_enabled = false;  // jwt mode lands with the JWT issue (#4)
+
+  http::RouteContext context{policy,
+                             node.login(),
+                             node.sessions(),
+                             node.accounts(),
+                             node.audit_log(),
+                             node.counters(),
+                             node.clock(),
+                             cpu_pool,
+                             store_pool,
+                             nullptr,
+                             {},
+                             {}};
+  http::Router router;
+  http::AddAllRoutes(router, context);
+  http::Metrics metrics(router.RouteNames());
+  context.metrics = &metrics;
+  context.check_ready = [&node] { return node.CheckReady(); };
+  http::AccessLog access_log(config.server.access_log);
+
+  http::ServerOptions server_options;
+  server_options.listen = config.server.listen;
+  server_options.io_threads = io_threads;
+  server_options.max_connections = static_cast<size_t>(config.server.max_connections);
+  http::Server server(server_options, router, metrics, access_log);
+
+  context.render_metrics = [&node, &cpu_pool, &store_pool, &server](std::string& out) {
+    const auth::AuthCounters& c = node.counters();
+    auto n = [](const std::atomic<uint64_t>& a) {
+      return static_cast<double>(a.load(std::memory_order_relaxed));
+    };
+    http::AppendFamily(out, "sesame_logins_total", "counter", "Login attempts by outcome.",
+                       {{"result=\"success\"", n(c.logins_succeeded)},
+                        {"result=\"failure\"", n(c.logins_failed)},
+                        {"result=\"rate_limited\"", n(c.logins_rate_limited)}});
+    http::AppendFamily(out, "sesame_sessions_created_total", "counter", "Sessions created.",
+                       {{"", n(c.sessions_created)}});
+    http::AppendFamily(out, "sesame_revocations_total", "counter",
+                       "Sessions revoked (logout, admin, disable, eviction).",
+                       {{"", n(c.sessions_revoked)}});
+    http::AppendFamily(out, "sesame_sessions_evicted_total", "counter",
+                       "Sessions evicted by the device limit.", {{"", n(c.sessions_evicted)}});
+    http::AppendFamily(out, "sesame_session_cache_lookups_total", "counter",
+                       "Session cache lookups on the verify path.",
+                       {{"result=\"hit\"", n(c.session_cache_hits)},
+                        {"result=\"miss\"", n(c.session_cache_misses)}});
+    http::AppendFamily(out, "sesame_audit_write_failures_total", "counter",
+                       "Audit events that could not be written.",
+                       {{"", static_cast<double>(node.audit().failed_writes())}});
+    auto active = node.session_store().CountLiveSessions(node.clock().Now());
+    http::AppendFamily(out, "sesame_sessions_active", "gauge", "Live sessions in the store.",
+                       {{"", active ? static_cast<double>(*active) : -1.0}});
+    http::AppendFamily(out, "sesame_worker_queue_depth", "gauge",
+                       "Tasks queued or running per pool.",
+                       {{"pool=\"argon2\"", static_cast<double>(cpu_pool.in_flight())},
+                        {"pool=\"store\"", static_cast<double>(store_pool.in_flight())}});
+    http::AppendFamily(out, "sesame_http_connections", "gauge", "Open client connections.",
+                       {{"", static_cast<double>(server.active_connections())}});
+  };
+
+  auto port = server.Listen();
+  if (!port) {
+    return tl::unexpected(port.error());
+  }
+  std::string host = config.server.listen.substr(0, config.server.listen.rfind(':'));
+  spdlog::info("sesame listening on http://{}:{} (io threads {}, argon2id workers {}, data {})",
+               host, *port, io_threads, cpu_threads, config.server.data_dir);
+  if (!policy.cookie.secure) {
+    spdlog::info("cookies without Secure: plain http on loopback (development)");
+  }
+  if (auto users = node.accounts().Count(); users && *users == 0) {
+    spdlog::warn(
+        "no users yet. Create the first admin with:\n    sesame user add admin --role admin "
+        "--data-dir {}",
+        config.server.data_dir);
+  }
+  if (options.on_listening) {
+    options.on_listening(*port);
+  }
+  {
+    Maintenance maintenance(node);
+    server.Run();
+    spdlog::info("shutting down: draining worker pools");
+  }
+  cpu_pool.Stop();
+  store_pool.Stop();
+  access_log.Flush();
+  spdlog::info("sesame stopped");
+  return {};
+}
+
+}  // namespace sesame::app

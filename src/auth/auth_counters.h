@@ -1,0 +1,25 @@
+#pragma once
+
+// Counters the domain services bump and /metrics reads. Relaxed atomics; thread-safe.
+
+#include <atomic>
+#include <cstdint>
+
+namespace sesame::auth {
+
+struct AuthCounters {
+  std::atomic<uint64_t> logins_succeeded{0};
+  std::atomic<uint64_t> logins_failed{0};
+  std::atomic<uint64_t> logins_rate_limited{0};
+  std::atomic<uint64_t> sessions_created{0};
+  std::atomic<uint64_t> sessions_revoked{0};
+  std::atomic<uint64_t> sessions_evicted{0};
+  std::atomic<uint64_t> session_cache_hits{0};
+  std::atomic<uint64_t> session_cache_misses{0};
+
+  static void Bump(std::atomic<uint64_t>& counter, uint64_t by = 1) {
+    counter.fetch_add(by, std::memory_order_relaxed);
+  }
+};
+
+}  // namespace sesame::auth

@@ -1,0 +1,54 @@
+#pragma once
+
+// Brute-force limits for logins that cannot be turned against the account owner
+// (API.md "limits"). Two counters, both in the RateStore so every process sees them:
+// - failures per (account, client address prefix): each failure past the third makes the
+//   next attempt wait twice as long (1 s, 2 s, 4 s, ...), and at `failures_per_user.count`
+//   failures the pair is blocked until its window ends. An attacker on another network
+//   prefix counts separately, so they cannot keep the real user out;
+// - attempts per client address prefix, whatever the account: a budget per window.
+// Nothing is permanent; windows expire. Thread-safe if the RateStore is.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "store/rate_store.h"
+
+namespace sesame::auth {
+
+// At most `count` events per `window`.
+struct RateLimit {
+  int64_t count = 0;
+  Seconds window{0};
+};
+
+// The /24 of an IPv4 address or the /64 of an IPv6 address, as text ("203.0.113.0/24").
+std::string AddressPrefix(std::string_view ip);
+
+class LoginLimiter {
+ public:
+  LoginLimiter(store::RateStore& rates, RateLimit failures_per_user, RateLimit attempts_per_ip)
+      : rates_(rates), failures_per_user_(failures_per_user), attempts_per_ip_(attempts_per_ip) {}
+
+  // Counts an attempt from `ip` and says whether it may go ahead: kRateLimited with
+  // retry_after_seconds if not; kUnavailable if the store is down.
+  [[nodiscard]] Result<void> Admit(std::string_view username_key, std::string_view ip,
+                                   TimePoint now);
+  // After a failed password check; returns the failure count of the (account, prefix) pair.
+  [[nodiscard]] Result<int64_t> RecordFailure(std::string_view username_key, std::string_view ip,
+                                              TimePoint now);
+  [[nodiscard]] Result<void> RecordSuccess(std::string_view username_key, std::string_view ip);
+
+  // Delay required after `failures` failures (0 for the first three).
+  static Seconds DelayAfter(int64_t failures);
+
+ private:
+  store::RateStore& rates_;
+  const RateLimit failures_per_user_;
+  const RateLimit attempts_per_ip_;
+};
+
+}  // namespace sesame::auth

@@ -1,0 +1,274 @@
+#include "auth/session_service.h"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "auth/ids.h"
+#include "common/base64url.h"
+#include "crypto/random.h"
+
+namespace sesame::auth {
+namespace {
+
+std::shared_ptr<const CachedSession> Snapshot(const store::Session& s, const store::User& user,
+                                              Seconds idle_timeout) {
+  auto out = std::make_shared<CachedSession>();
+  out->session_id = s.id;
+  out->user_id = user.id;
+  out->username = user.username;
+  out->roles = user.roles;
+  for (size_t i = 0; i < user.roles.size(); ++i) {
+    out->roles_joined += (i ? "," : "") + user.roles[i];
+  }
+  out->mode = s.mode;
+  out->transport = s.transport;
+  out->csrf_token = s.csrf_token;
+  out->created_at = s.created_at;
+  out->absolute_expires_at = s.absolute_expires_at;
+  out->idle_timeout = idle_timeout;
+  return out;
+}
+
+std::optional<SecretHash> ParseSecretHash(std::string_view text) {
+  auto bytes = Base64UrlDecode(text);
+  if (!bytes || bytes->size() != 32) {
+    return std::nullopt;
+  }
+  SecretHash out{};
+  std::memcpy(out.data(), bytes->data(), out.size());
+  return out;
+}
+
+}  // namespace
+
+SessionService::SessionService(store::SessionStore& sessions, store::UserStore& users,
+                               AuditTrail& audit, const Clock& clock, SessionPolicy policy,
+                               Background& background, AuthCounters& counters)
+    : sessions_(sessions),
+      users_(users),
+      audit_(audit),
+      clock_(clock),
+      policy_(policy),
+      // Writing last-seen at most every idle/10 (1 s .. 60 s) bounds the store writes per
+      // session; the idle expiry in the store lags by at most this much.
+      touch_interval_(std::clamp(policy.idle_timeout / 10, Seconds(1), Seconds(60))),
+      background_(background),
+      counters_(counters) {}
+
+std::optional<Result<Authenticated>> SessionService::FindCached(std::string_view session_secret) {
+  const SecretHash key = HashSecret(session_secret);
+  SessionCache::EntryPtr entry = cache_.Find(key);
+  const int64_t now = ToUnixSeconds(clock_.Now());
+  if (!entry || now - entry->loaded_at >= policy_.cache_revalidate_after.count()) {
+    AuthCounters::Bump(counters_.session_cache_misses);
+    return std::nullopt;
+  }
+  AuthCounters::Bump(counters_.session_cache_hits);
+  const CachedSession& s = *entry->session;
+  const int64_t last_seen = entry->last_seen.load(std::memory_order_relaxed);
+  if (now >= ToUnixSeconds(s.absolute_expires_at) || now >= last_seen + s.idle_timeout.count()) {
+    return Result<Authenticated>(
+        MakeError(ErrorCode::kSessionExpired, "session timed out; log in again"));
+  }
+  if (last_seen < now) {
+    entry->last_seen.store(now, std::memory_order_relaxed);
+  }
+  MaybeWriteLastSeen(*entry, now);
+  return Result<Authenticated>(Authenticated{entry->session, FromUnixSeconds(last_seen)});
+}
+
+void SessionService::MaybeWriteLastSeen(SessionCache::Entry& entry, int64_t now) {
+  int64_t written = entry.last_written.load(std::memory_order_relaxed);
+  if (now - written < touch_interval_.count()) {
+    return;
+  }
+  // One thread wins the claim; the others see the new value and skip.
+  if (!entry.last_written.compare_exchange_strong(written, now, std::memory_order_relaxed)) {
+    return;
+  }
+  const std::string session_id = entry.session->session_id;
+  const Seconds idle = entry.session->idle_timeout;
+  background_.TryPost([this, session_id, now, idle] {
+    // A failed write only makes the store's idle expiry lag; the next touch retries.
+    (void)sessions_.TouchSession(session_id, FromUnixSeconds(now), FromUnixSeconds(now) + idle);
+  });
+}
+
+Result<Authenticated> SessionService::Load(std::string_view session_secret) {
+  const SecretHash key = HashSecret(session_secret);
+  const uint64_t fill_epoch = cache_.BeginFill();
+  auto found = sessions_.FindSessionBySecretHash(SecretHashText(key));
+  if (!found) {
+    return tl::unexpected(found.error());
+  }
+  if (!*found || (*found)->mode != store::SessionMode::kSession) {
+    return MakeError(ErrorCode::kInvalidToken, "unknown session token");
+  }
+  const store::Session& s = **found;
+  const TimePoint now = clock_.Now();
+  if (s.IsRevoked()) {
+    return MakeError(ErrorCode::kSessionRevoked, "session was revoked (" + s.revoke_reason + ")");
+  }
+  // A cached entry being revalidated may have seen use that is not in the store yet (last-seen
+  // writes are rate-bounded): its idle expiry counts too.
+  TimePoint idle_expires_at = s.idle_expires_at;
+  if (auto stale = cache_.Find(key)) {
+    idle_expires_at = std::max(idle_expires_at,
+                               FromUnixSeconds(stale->last_seen.load(std::memory_order_relaxed)) +
+                                   stale->session->idle_timeout);
+  }
+  if (now >= s.absolute_expires_at || now >= idle_expires_at) {
+    return MakeError(ErrorCode::kSessionExpired, "session timed out; log in again");
+  }
+  auto user = users_.FindUserById(s.user_id);
+  if (!user) {
+    return tl::unexpected(user.error());
+  }
+  if (!*user || (*user)->is_disabled) {
+    return MakeError(ErrorCode::kSessionRevoked, "the account is disabled");
+  }
+  const Seconds idle = s.idle_expires_at - s.last_seen_at;
+  auto snapshot = Snapshot(s, **user, idle);
+  const int64_t now_s = ToUnixSeconds(now);
+  const int64_t stored_last_seen = ToUnixSeconds(s.last_seen_at);
+  auto entry = cache_.Insert(key, snapshot, now_s, stored_last_seen, now_s, fill_epoch);
+  MaybeWriteLastSeen(*entry, now_s);
+  return Authenticated{std::move(snapshot), s.last_seen_at};
+}
+
+Result<NewSession> SessionService::Create(const store::User& user, store::SessionMode mode,
+                                          store::Transport transport, bool remember,
+                                          std::string_view ip, std::string_view user_agent) {
+  const TimePoint now = clock_.Now();
+  NewSession out;
+  store::Session& s = out.record;
+  s.id = NewSessionId();
+  s.user_id = user.id;
+  s.mode = mode;
+  s.transport = transport;
+  if (mode == store::SessionMode::kSession) {
+    out.session_secret = crypto::RandomToken();
+    s.secret_hash = SecretHashText(HashSecret(out.session_secret));
+  }
+  if (transport == store::Transport::kCookie) {
+    s.csrf_token = crypto::RandomToken();
+  }
+  s.created_at = now;
+  s.last_seen_at = now;
+  s.idle_expires_at = now + policy_.idle_timeout;
+  s.absolute_expires_at = now + policy_.absolute_timeout;
+  s.ip = std::string(ip.substr(0, 64));
+  s.user_agent = std::string(user_agent.substr(0, 512));
+  s.remember = remember;
+  auto created = sessions_.CreateSession(s, policy_.device_limit, now);
+  if (!created) {
+    return tl::unexpected(created.error());
+  }
+  AuthCounters::Bump(counters_.sessions_created);
+  out.evicted_session_ids = std::move(created->evicted_session_ids);
+  for (const std::string& evicted : out.evicted_session_ids) {
+    AuthCounters::Bump(counters_.sessions_evicted);
+    AuthCounters::Bump(counters_.sessions_revoked);
+    // The evicted sessions' cache entries: find their hashes to invalidate them.
+    auto old = sessions_.FindSessionById(evicted);
+    if (old && *old) {
+      if (auto key = ParseSecretHash((*old)->secret_hash)) {
+        cache_.Invalidate(*key);
+      }
+    }
+    audit_.Record("session_evicted", user.id, evicted, Actor{{}, std::string(ip)}, "device limit");
+  }
+  return out;
+}
+
+Result<std::optional<store::Session>> SessionService::Find(std::string_view session_id) {
+  return sessions_.FindSessionById(session_id);
+}
+
+Result<std::vector<store::Session>> SessionService::ListLive(std::string_view user_id) {
+  return sessions_.ListLiveSessions(user_id, clock_.Now());
+}
+
+Result<bool> SessionService::Revoke(std::string_view session_id, std::string_view reason,
+                                    const Actor& actor) {
+  auto found = sessions_.FindSessionById(session_id);
+  if (!found) {
+    return tl::unexpected(found.error());
+  }
+  if (!*found) {
+    return false;
+  }
+  auto revoked = sessions_.RevokeSession(session_id, reason, clock_.Now());
+  if (!revoked) {
+    return tl::unexpected(revoked.error());
+  }
+  // Invalidate even if another caller revoked first: the cache must not outlive the store.
+  if (auto key = ParseSecretHash((*found)->secret_hash)) {
+    cache_.Invalidate(*key);
+  }
+  if (*revoked) {
+    AuthCounters::Bump(counters_.sessions_revoked);
+    audit_.Record("session_revoked", (*found)->user_id, session_id, actor, reason);
+  }
+  return *revoked;
+}
+
+Result<size_t> SessionService::RevokeAll(std::string_view user_id, std::string_view reason,
+                                         const Actor& actor) {
+  auto revoked = sessions_.RevokeUserSessions(user_id, reason, clock_.Now());
+  if (!revoked) {
+    return tl::unexpected(revoked.error());
+  }
+  cache_.InvalidateUser(user_id);
+  AuthCounters::Bump(counters_.sessions_revoked, revoked->size());
+  audit_.Record("sessions_revoked_all", user_id, {}, actor,
+                std::string(reason) + ": " + std::to_string(revoked->size()) + " sessions");
+  return revoked->size();
+}
+
+void SessionService::UserChanged(std::string_view user_id) {
+  cache_.InvalidateUser(user_id);
+  (void)sessions_.RecordUserChanged(user_id, clock_.Now());
+}
+
+Result<void> SessionService::FollowChanges() {
+  int64_t cursor = change_cursor_.load();
+  if (cursor < 0) {
+    auto latest = sessions_.LatestChangeSeq();
+    if (!latest) {
+      return tl::unexpected(latest.error());
+    }
+    change_cursor_.store(*latest);
+    return {};
+  }
+  for (;;) {
+    auto changes = sessions_.ChangesSince(cursor, 256);
+    if (!changes) {
+      return tl::unexpected(changes.error());
+    }
+    for (const store::Change& change : *changes) {
+      if (change.kind == store::Change::Kind::kSessionRevoked) {
+        auto found = sessions_.FindSessionById(change.session_id);
+        std::optional<SecretHash> key;
+        if (found && *found) {
+          key = ParseSecretHash((*found)->secret_hash);
+        }
+        if (key) {
+          cache_.Invalidate(*key);
+        } else {
+          cache_.InvalidateUser(change.user_id);  // record gone or unreadable: be broad
+        }
+      } else {
+        cache_.InvalidateUser(change.user_id);
+      }
+      cursor = change.seq;
+    }
+    change_cursor_.store(cursor);
+    if (changes->size() < 256) {
+      return {};
+    }
+  }
+}
+
+}  // namespace sesame::auth

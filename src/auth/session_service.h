@@ -1,0 +1,101 @@
+#pragma once
+
+// Sessions: creating one per login, authenticating a session secret (cache first, then the
+// store), the sliding idle timeout, listing a user's devices and revoking (one session, all
+// of a user's). Revocation commits to the store first and then invalidates the cache, so a
+// revoked session is never served again by any thread (see session_cache.h). Every
+// revocation is audited once.
+//
+// Thread-safe. The stores, clock, background and counters must outlive the service.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "auth/audit_trail.h"
+#include "auth/auth_counters.h"
+#include "auth/background.h"
+#include "auth/session_cache.h"
+#include "common/clock.h"
+#include "common/result.h"
+#include "store/session_store.h"
+#include "store/user_store.h"
+
+namespace sesame::auth {
+
+struct SessionPolicy {
+  Seconds idle_timeout{30 * 60};
+  Seconds absolute_timeout{14 * 24 * 3600};
+  store::DeviceLimit device_limit;
+  // A cached entry is re-read from the store after this long (bounds staleness of changes
+  // made where no invalidation reaches, besides the change feed).
+  Seconds cache_revalidate_after{300};
+};
+
+// A request's view of its session, from the cache or the store.
+struct Authenticated {
+  std::shared_ptr<const CachedSession> session;
+  TimePoint last_seen_at;  // before this request
+};
+
+struct NewSession {
+  store::Session record;
+  std::string session_secret;  // session mode only: the client's credential; never logged
+  std::vector<std::string> evicted_session_ids;
+};
+
+class SessionService {
+ public:
+  SessionService(store::SessionStore& sessions, store::UserStore& users, AuditTrail& audit,
+                 const Clock& clock, SessionPolicy policy, Background& background,
+                 AuthCounters& counters);
+
+  const SessionPolicy& policy() const { return policy_; }
+
+  // Hot path, never blocks: the answer if the secret's session is cached, nullopt if the
+  // caller must call Load() (on a worker). Errors: kSessionExpired.
+  std::optional<Result<Authenticated>> FindCached(std::string_view session_secret);
+  // Blocking (store). kInvalidToken for an unknown secret, kSessionRevoked, kSessionExpired,
+  // kUnavailable.
+  [[nodiscard]] Result<Authenticated> Load(std::string_view session_secret);
+
+  // Blocking. Applies the device limit; kForbidden when it refuses.
+  [[nodiscard]] Result<NewSession> Create(const store::User& user, store::SessionMode mode,
+                                          store::Transport transport, bool remember,
+                                          std::string_view ip, std::string_view user_agent);
+
+  [[nodiscard]] Result<std::optional<store::Session>> Find(std::string_view session_id);
+  [[nodiscard]] Result<std::vector<store::Session>> ListLive(std::string_view user_id);
+  // Revokes one session; false if it was already revoked or does not exist.
+  [[nodiscard]] Result<bool> Revoke(std::string_view session_id, std::string_view reason,
+                                    const Actor& actor);
+  // Revokes every session of the user; returns how many.
+  [[nodiscard]] Result<size_t> RevokeAll(std::string_view user_id, std::string_view reason,
+                                         const Actor& actor);
+  // The user's roles or disabled flag changed: drop cached copies here and tell other
+  // processes through the change feed (best effort: the cache also revalidates by age).
+  void UserChanged(std::string_view user_id);
+
+  // Applies the store's change feed (changes made by other processes). Blocking.
+  [[nodiscard]] Result<void> FollowChanges();
+
+  SessionCache& cache() { return cache_; }
+
+ private:
+  void MaybeWriteLastSeen(SessionCache::Entry& entry, int64_t now);
+
+  store::SessionStore& sessions_;
+  store::UserStore& users_;
+  AuditTrail& audit_;
+  const Clock& clock_;
+  const SessionPolicy policy_;
+  const Seconds touch_interval_;
+  Background& background_;
+  AuthCounters& counters_;
+  SessionCache cache_;
+  std::atomic<int64_t> change_cursor_{-1};
+};
+
+}  // namespace sesame::auth

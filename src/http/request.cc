@@ -1,0 +1,136 @@
+#include "http/request.h"
+
+#include <strings.h>
+
+namespace sesame::http {
+namespace {
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+}  // namespace
+
+Method ParseMethod(std::string_view text) {
+  if (text == "GET") {
+    return Method::kGet;
+  }
+  if (text == "POST") {
+    return Method::kPost;
+  }
+  if (text == "DELETE") {
+    return Method::kDelete;
+  }
+  if (text == "PATCH") {
+    return Method::kPatch;
+  }
+  if (text == "PUT") {
+    return Method::kPut;
+  }
+  if (text == "HEAD") {
+    return Method::kHead;
+  }
+  if (text == "OPTIONS") {
+    return Method::kOptions;
+  }
+  return Method::kOther;
+}
+
+std::string_view MethodName(Method m) {
+  switch (m) {
+    case Method::kGet:
+      return "GET";
+    case Method::kHead:
+      return "HEAD";
+    case Method::kPost:
+      return "POST";
+    case Method::kPut:
+      return "PUT";
+    case Method::kPatch:
+      return "PATCH";
+    case Method::kDelete:
+      return "DELETE";
+    case Method::kOptions:
+      return "OPTIONS";
+    case Method::kOther:
+      return "OTHER";
+  }
+  return "OTHER";
+}
+
+bool IsUnsafe(Method method) {
+  return method != Method::kGet && method != Method::kHead && method != Method::kOptions;
+}
+
+std::string_view Request::Header(std::string_view name) const {
+  for (const HeaderField& field : headers) {
+    if (EqualsIgnoreCase(field.name, name)) {
+      return field.value;
+    }
+  }
+  return {};
+}
+
+bool Request::HasHeader(std::string_view name) const {
+  for (const HeaderField& field : headers) {
+    if (EqualsIgnoreCase(field.name, name)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::optional<std::string> Request::QueryParam(std::string_view name) const {
+  std::string_view rest = query;
+  while (!rest.empty()) {
+    const size_t amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    const size_t eq = pair.find('=');
+    auto key = FormDecode(pair.substr(0, eq));
+    if (key && *key == name) {
+      return FormDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> FormDecode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '+') {
+      out += ' ';
+    } else if (c == '%') {
+      if (i + 2 >= text.size()) {
+        return std::nullopt;
+      }
+      const int hi = HexValue(text[i + 1]);
+      const int lo = HexValue(text[i + 2]);
+      if (hi < 0 || lo < 0) {
+        return std::nullopt;
+      }
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace sesame::http

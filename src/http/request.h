@@ -1,0 +1,51 @@
+#pragma once
+
+// A parsed HTTP request as the router and routes see it: views into buffers the connection
+// owns until the response is written, so nothing here is copied per request. Beast stays in
+// connection.cc; routes are plain code that unit tests can call without sockets.
+// Thread-compatible.
+
+#include <array>
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace sesame::http {
+
+enum class Method { kGet, kHead, kPost, kPut, kPatch, kDelete, kOptions, kOther };
+
+Method ParseMethod(std::string_view text);
+std::string_view MethodName(Method method);  // "GET", ..., "OTHER"
+// POST, PUT, PATCH, DELETE (and anything unknown): what CSRF protection covers.
+bool IsUnsafe(Method method);
+
+struct HeaderField {
+  std::string_view name;
+  std::string_view value;
+};
+
+struct Request {
+  Method method = Method::kGet;
+  std::string_view target;  // as sent: path and query
+  std::string_view path;
+  std::string_view query;  // after '?', without it
+  std::span<const HeaderField> headers;
+  std::string_view body;
+  std::string_view remote_ip;
+  bool is_tls = false;
+  // Path parameters filled by the router ("{id}"), in pattern order.
+  std::array<std::string_view, 2> params{};
+
+  // First header with this name (case-insensitive), empty if absent.
+  std::string_view Header(std::string_view name) const;
+  bool HasHeader(std::string_view name) const;
+  // A query parameter, percent-decoded; nullopt if absent.
+  std::optional<std::string> QueryParam(std::string_view name) const;
+};
+
+// application/x-www-form-urlencoded decoding ('+' is a space). nullopt for a bad %-escape.
+std::optional<std::string> FormDecode(std::string_view text);
+
+}  // namespace sesame::http

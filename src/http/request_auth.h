@@ -1,0 +1,58 @@
+#pragma once
+
+// Authenticating a request: the credential (session cookie or Authorization: Bearer), the
+// session behind it (cache on the io thread, else the store on a worker), and for
+// cookie-authenticated unsafe requests the CSRF token and Origin (API.md "CSRF").
+// WithSession() wraps a handler so that every authenticated route does this the same way.
+// Thread-safe.
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "auth/session_service.h"
+#include "common/result.h"
+#include "http/route_context.h"
+#include "http/router.h"
+
+namespace sesame::http {
+
+struct Credential {
+  enum class Kind { kNone, kCookie, kBearer };
+  Kind kind = Kind::kNone;
+  std::string_view token;
+};
+
+Credential ExtractCredential(const Request& request, const HttpPolicy& policy);
+
+// The origin the request claims (Origin, else the origin of Referer); empty if neither.
+std::string RequestOrigin(const Request& request);
+// The server's own origin for this request (policy.public_origin or from Host).
+std::string OwnOrigin(const Request& request, const HttpPolicy& policy);
+// kCsrfFailed unless the request's origin is the server's own or an allowed one.
+[[nodiscard]] Result<void> CheckOrigin(const Request& request, const HttpPolicy& policy);
+// Origin plus X-CSRF-Token against the session's token (constant-time).
+[[nodiscard]] Result<void> CheckCsrf(const Request& request, const auth::CachedSession& session,
+                                     const HttpPolicy& policy);
+
+// What an authenticated handler gets.
+struct Caller {
+  auth::Authenticated auth;
+  Credential credential;
+  const auth::CachedSession& session() const { return *auth.session; }
+};
+using AuthedHandler = std::function<Reply(Request&, const Caller&)>;
+
+// Answers 401/403 itself; calls `handler` with the caller otherwise. The handler runs on the
+// io thread when the session was cached, else on a store worker (it may return a Deferred
+// either way; on a worker that runs inline).
+Reply WithSession(const RouteContext& context, Request& request, const AuthedHandler& handler);
+
+// A router Handler that runs `handler` behind WithSession. The AuthedHandler is kept inside
+// the returned Handler (which the router owns), so deferred work may refer to it.
+Handler Authed(const RouteContext& context, AuthedHandler handler);
+
+// Runs `reply` to completion on the current thread (inline if it is a Deferred).
+Response Complete(Reply reply);
+
+}  // namespace sesame::http

@@ -1,0 +1,54 @@
+#pragma once
+
+// What the routes share: the domain services, the worker pools and the HTTP-level policy
+// (cookie attributes, origins, defaults). Built by app/, read-only while serving; every
+// referenced object must outlive the router.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "auth/account_service.h"
+#include "auth/auth_counters.h"
+#include "auth/login_service.h"
+#include "auth/session_service.h"
+#include "common/clock.h"
+#include "common/result.h"
+#include "http/cookies.h"
+#include "http/metrics.h"
+#include "http/worker_pool.h"
+#include "store/audit_log.h"
+
+namespace sesame::http {
+
+struct HttpPolicy {
+  CookiePolicy cookie;
+  std::string session_cookie_name;
+  // The server's own origin ("https://auth.example.com") from server.public_url; when empty,
+  // the origin is taken from the Host header and the connection's scheme.
+  std::string public_origin;
+  std::vector<std::string> allowed_origins;
+  store::SessionMode default_mode = store::SessionMode::kSession;
+  store::Transport default_transport = store::Transport::kCookie;
+  bool registration_open = false;
+  bool jwt_enabled = false;
+};
+
+struct RouteContext {
+  HttpPolicy policy;
+  auth::LoginService& login;
+  auth::SessionService& sessions;
+  auth::AccountService& accounts;
+  store::AuditLog& audit_log;
+  auth::AuthCounters& counters;
+  const Clock& clock;
+  WorkerPool& cpu_pool;    // argon2id
+  WorkerPool& store_pool;  // blocking store calls
+  Metrics* metrics = nullptr;
+  // Store reachability for /readyz (blocking; runs on the store pool).
+  std::function<Result<void>()> check_ready;
+  // Extra metric families for /metrics (blocking; runs on the store pool).
+  std::function<void(std::string&)> render_metrics;
+};
+
+}  // namespace sesame::http

@@ -1,0 +1,234 @@
+// POST /v1/auth/login, GET /v1/auth/me, GET /v1/auth/verify, POST /v1/auth/logout,
+// POST /v1/auth/logout-all (API.md "Login and the session's life", "For proxies").
+
+#include <algorithm>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/secret_bytes.h"
+#include "http/body.h"
+#include "http/error_response.h"
+#include "http/request_auth.h"
+#include "http/routes/json_views.h"
+#include "http/routes/routes.h"
+
+namespace sesame::http {
+namespace {
+
+constexpr FieldSpec kLoginFields[] = {{"username", FieldType::kString, true},
+                                      {"password", FieldType::kString, true},
+                                      {"mode", FieldType::kString},
+                                      {"transport", FieldType::kString},
+                                      {"remember", FieldType::kBool}};
+
+// A form login answers with redirects (API.md "Conventions"): back to the form with the
+// error code, which the login page turns into a message.
+Response FormFailure(const Error& error) {
+  std::string code(ErrorCodeName(error.code));
+  Response r = Response::Redirect("/login?error=" + code);
+  r.AddHeader("Cache-Control", "no-store");
+  if (error.code == ErrorCode::kRateLimited || error.code == ErrorCode::kUnavailable) {
+    r.AddHeader("Retry-After", std::to_string(std::max<int64_t>(error.retry_after_seconds, 1)));
+  }
+  return r;
+}
+
+std::string ClearCookie(const RouteContext& context) {
+  return BuildSetCookie(context.policy.session_cookie_name, "", context.policy.cookie, 0);
+}
+
+Response LoginResponse(const RouteContext& context, const auth::LoginResult& result, bool form) {
+  const store::Session& s = result.session.record;
+  const int64_t now = ToUnixSeconds(context.clock.Now());
+  const int64_t expires_at = SessionExpiresAt(s);
+  const bool cookie = s.transport == store::Transport::kCookie;
+  Response r;
+  if (form) {
+    r = Response::Redirect("/");
+  } else {
+    nlohmann::json body = {{"user",
+                            {{"id", result.user.id},
+                             {"username", result.user.username},
+                             {"roles", result.user.roles}}},
+                           {"session",
+                            {{"id", s.id},
+                             {"mode", store::SessionModeName(s.mode)},
+                             {"transport", store::TransportName(s.transport)},
+                             {"created_at", ToUnixSeconds(s.created_at)},
+                             {"expires_at", expires_at},
+                             {"absolute_expires_at", ToUnixSeconds(s.absolute_expires_at)}}}};
+    if (cookie) {
+      body["csrf_token"] = s.csrf_token;
+    } else {
+      body["session_token"] = result.session.session_secret;
+      body["token_type"] = "Bearer";
+      body["expires_in"] = expires_at - now;
+    }
+    r = Response::Json(200, Dump(body));
+  }
+  r.AddHeader("Cache-Control", "no-store");
+  if (cookie) {
+    // "Remember this device" keeps the cookie for the session's absolute lifetime; otherwise
+    // it is a browser-session cookie, gone when the browser closes.
+    const long long max_age = s.remember ? ToUnixSeconds(s.absolute_expires_at) - now : -1;
+    r.AddHeader("Set-Cookie",
+                BuildSetCookie(context.policy.session_cookie_name, result.session.session_secret,
+                               context.policy.cookie, max_age));
+  }
+  r.session_id = s.id;
+  return r;
+}
+
+Reply Login(const RouteContext& context, Request& request) {
+  const bool form = IsFormRequest(request);
+  auto fields = ParseBody(request, kLoginFields, /*allow_form=*/true);
+  if (!fields) {
+    return form ? FormFailure(fields.error()) : ErrorResponse(fields.error());
+  }
+  store::SessionMode mode = context.policy.default_mode;
+  store::Transport transport = context.policy.default_transport;
+  if (auto m = fields->String("mode")) {
+    auto parsed = store::ParseSessionMode(*m);
+    if (!parsed) {
+      return ErrorResponse(Error{ErrorCode::kInvalidRequest, "mode must be session or jwt"});
+    }
+    mode = *parsed;
+  }
+  if (auto t = fields->String("transport")) {
+    auto parsed = store::ParseTransport(*t);
+    if (!parsed) {
+      return ErrorResponse(Error{ErrorCode::kInvalidRequest, "transport must be cookie or header"});
+    }
+    transport = *parsed;
+  }
+  if (form) {
+    transport = store::Transport::kCookie;  // a plain HTML form can only hold a cookie
+  }
+  if (mode == store::SessionMode::kJwt && !context.policy.jwt_enabled) {
+    return ErrorResponse(
+        Error{ErrorCode::kInvalidRequest, "mode jwt is not available on this server"});
+  }
+  // Login CSRF: a cookie login (form or JSON) must come from our own or an allowed origin, so
+  // a foreign page cannot sign a victim into the attacker's account.
+  if (transport == store::Transport::kCookie) {
+    if (auto origin = CheckOrigin(request, context.policy); !origin) {
+      return ErrorResponse(origin.error());
+    }
+  }
+  const bool remember = fields->Bool("remember").value_or(false);
+  return Deferred{&context.cpu_pool, [&context, &request, fields = std::move(*fields), mode,
+                                      transport, remember, form]() mutable {
+                    auth::LoginRequest login;
+                    login.username = *fields.String("username");
+                    login.password = *fields.String("password");
+                    login.mode = mode;
+                    login.transport = transport;
+                    login.remember = remember;
+                    login.ip = request.remote_ip;
+                    login.user_agent = request.Header("User-Agent");
+                    auto result = context.login.Login(login);
+                    auto& password = fields.strings["password"];
+                    SecureWipe(password.data(), password.size());
+                    if (!result) {
+                      return form ? FormFailure(result.error()) : ErrorResponse(result.error());
+                    }
+                    return LoginResponse(context, *result, form);
+                  }};
+}
+
+Reply Me(const RouteContext& context, const Caller& caller) {
+  const auth::CachedSession& s = caller.session();
+  const TimePoint now = context.clock.Now();
+  const int64_t expires_at = ToUnixSeconds(std::min(now + s.idle_timeout, s.absolute_expires_at));
+  nlohmann::json body = {
+      {"user", {{"id", s.user_id}, {"username", s.username}, {"roles", s.roles}}},
+      {"session",
+       {{"id", s.session_id},
+        {"mode", store::SessionModeName(s.mode)},
+        {"transport", store::TransportName(s.transport)},
+        {"created_at", ToUnixSeconds(s.created_at)},
+        {"last_seen_at", ToUnixSeconds(now)},
+        {"expires_at", expires_at},
+        {"absolute_expires_at", ToUnixSeconds(s.absolute_expires_at)}}}};
+  if (!s.csrf_token.empty()) {
+    body["csrf_token"] = s.csrf_token;
+  }
+  Response r = Response::Json(200, Dump(body));
+  r.AddHeader("Cache-Control", "no-store");
+  return r;
+}
+
+Reply Verify(const Caller& caller, const Request& request) {
+  const auth::CachedSession& s = caller.session();
+  if (!request.query.empty()) {
+    if (auto role = request.QueryParam("role"); role && !s.HasRole(*role)) {
+      return ErrorResponse(Error{ErrorCode::kForbidden, {}});
+    }
+  }
+  Response r;
+  r.status = 200;
+  r.headers.reserve(256);
+  r.AddHeader("X-Sesame-User-Id", s.user_id);
+  r.AddHeader("X-Sesame-Username", s.username);
+  r.AddHeader("X-Sesame-Roles", s.roles_joined);
+  r.AddHeader("X-Sesame-Session-Id", s.session_id);
+  r.AddHeader("Cache-Control", "no-store");
+  return r;
+}
+
+Reply Logout(const RouteContext& context, const Request& request, const Caller& caller,
+             bool everywhere) {
+  const std::string session_id = caller.session().session_id;
+  const std::string user_id = caller.session().user_id;
+  const bool cookie = caller.credential.kind == Credential::Kind::kCookie;
+  const std::string ip(request.remote_ip);
+  return Deferred{&context.store_pool, [&context, session_id, user_id, cookie, ip, everywhere] {
+                    const auth::Actor actor{{}, ip};
+                    Result<void> done;
+                    if (everywhere) {
+                      auto n = context.sessions.RevokeAll(user_id, "logout_all", actor);
+                      if (!n) {
+                        done = tl::unexpected(n.error());
+                      }
+                    } else {
+                      auto revoked = context.sessions.Revoke(session_id, "logout", actor);
+                      if (!revoked) {
+                        done = tl::unexpected(revoked.error());
+                      }
+                    }
+                    if (!done) {
+                      return ErrorResponse(done.error(), !cookie);
+                    }
+                    Response r = Response::NoContent();
+                    r.session_id = session_id;
+                    if (cookie) {
+                      r.AddHeader("Set-Cookie", ClearCookie(context));
+                    }
+                    return r;
+                  }};
+}
+
+}  // namespace
+
+void AddAuthRoutes(Router& router, const RouteContext& context) {
+  router.Add(Method::kGet, "/v1/auth/verify",
+             Authed(context, [](Request& request, const Caller& caller) {
+               return Verify(caller, request);
+             }));
+  router.Add(Method::kPost, "/v1/auth/login",
+             [&context](Request& request) { return Login(context, request); });
+  router.Add(
+      Method::kGet, "/v1/auth/me",
+      Authed(context, [&context](Request&, const Caller& caller) { return Me(context, caller); }));
+  router.Add(Method::kPost, "/v1/auth/logout",
+             Authed(context, [&context](Request& request, const Caller& caller) {
+               return Logout(context, request, caller, /*everywhere=*/false);
+             }));
+  router.Add(Method::kPost, "/v1/auth/logout-all",
+             Authed(context, [&context](Request& request, const Caller& caller) {
+               return Logout(context, request, caller, /*everywhere=*/true);
+             }));
+}
+
+}  // namespace sesame::http

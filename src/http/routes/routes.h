@@ -1,0 +1,25 @@
+#pragma once
+
+// The route table of API.md, grouped by area. Each Add* function registers its routes on the
+// router; `context` must outlive the router.
+
+#include "http/route_context.h"
+#include "http/router.h"
+
+namespace sesame::http {
+
+void AddAuthRoutes(Router& router, const RouteContext& context);     // login, me, verify, ...
+void AddSessionRoutes(Router& router, const RouteContext& context);  // /v1/sessions
+void AddAccountRoutes(Router& router, const RouteContext& context);  // /v1/users
+void AddAdminRoutes(Router& router, const RouteContext& context);    // /v1/admin/...
+void AddOpsRoutes(Router& router, const RouteContext& context);      // healthz, readyz, metrics
+
+inline void AddAllRoutes(Router& router, const RouteContext& context) {
+  AddAuthRoutes(router, context);  // first: /v1/auth/verify is the hot path
+  AddSessionRoutes(router, context);
+  AddAccountRoutes(router, context);
+  AddAdminRoutes(router, context);
+  AddOpsRoutes(router, context);
+}
+
+}  // namespace sesame::http

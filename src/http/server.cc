@@ -1,0 +1,452 @@
+#include "http/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <csignal>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "http/error_response.h"
+#include "http/response_writer.h"
+#include "http/worker_pool_context.h"
+
+namespace sesame::http {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+constexpr auto kTuple = net::as_tuple(net::use_awaitable);
+
+Result<tcp::endpoint> ParseListen(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) {
+    return MakeError(ErrorCode::kInvalidConfig, "server.listen: expected HOST:PORT");
+  }
+  std::string host = listen.substr(0, colon);
+  const std::string port_text = listen.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host == "localhost") {
+    host = "127.0.0.1";
+  }
+  int port = -1;
+  try {
+    size_t used = 0;
+    port = std::stoi(port_text, &used);
+    if (used != port_text.size()) {
+      port = -1;
+    }
+  } catch (const std::exception&) {
+    port = -1;
+  }
+  boost::system::error_code ec;
+  const auto address = net::ip::make_address(host, ec);
+  if (ec || port < 0 || port > 65535) {
+    return MakeError(ErrorCode::kInvalidConfig,
+                     "server.listen: expected an IP address and port, got \"" + listen + "\"");
+  }
+  return tcp::endpoint(address, static_cast<uint16_t>(port));
+}
+
+struct Connection {
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  bool busy = false;  // on its strand only
+};
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(ServerOptions o, const Router& r, Metrics& m, AccessLog& l)
+      : options(std::move(o)),
+        router(r),
+        metrics(m),
+        access_log(l),
+        ioc(static_cast<int>(std::max<size_t>(options.io_threads, 1))),
+        acceptor(ioc),
+        signals(ioc),
+        drain_timer(ioc) {}
+
+  net::awaitable<void> Accept();
+  net::awaitable<void> Serve(std::shared_ptr<Connection> c);
+  net::awaitable<Response> RunDeferred(Deferred deferred);
+  Response Dispatch(Request& request, size_t* route_index, Method* method, Deferred* deferred);
+  void BeginShutdown();
+  void ConnectionClosed(Connection* c);
+
+  const ServerOptions options;
+  const Router& router;
+  Metrics& metrics;
+  AccessLog& access_log;
+  net::io_context ioc;
+  tcp::acceptor acceptor;
+  net::signal_set signals;
+  net::steady_timer drain_timer;
+  std::atomic<size_t> connections{0};
+  std::atomic<bool> draining{false};
+  std::mutex mu;
+  std::unordered_set<std::shared_ptr<Connection>> live;  // guarded by mu
+};
+
+Server::Server(ServerOptions options, const Router& router, Metrics& metrics, AccessLog& access_log)
+    : impl_(std::make_unique<Impl>(std::move(options), router, metrics, access_log)) {}
+
+Server::~Server() = default;
+
+size_t Server::active_connections() const {
+  return impl_->connections.load();
+}
+
+Result<uint16_t> Server::Listen() {
+  auto endpoint = ParseListen(impl_->options.listen);
+  if (!endpoint) {
+    return tl::unexpected(endpoint.error());
+  }
+  boost::system::error_code ec;
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint->protocol(), ec);
+  if (!ec) {
+    acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  }
+  if (!ec) {
+    acceptor.bind(*endpoint, ec);
+  }
+  if (!ec) {
+    acceptor.listen(net::socket_base::max_listen_connections, ec);
+  }
+  if (ec) {
+    return MakeError(ErrorCode::kIoError,
+                     "cannot listen on " + impl_->options.listen + ": " + ec.message());
+  }
+  return acceptor.local_endpoint().port();
+}
+
+void Server::Run() {
+  Impl& impl = *impl_;
+  if (impl.options.handle_signals) {
+    impl.signals.add(SIGINT);
+    impl.signals.add(SIGTERM);
+    impl.signals.async_wait([this](const boost::system::error_code& ec, int) {
+      if (!ec) {
+        Stop();
+      }
+    });
+  }
+  net::co_spawn(impl.ioc, impl.Accept(), [](const std::exception_ptr& e) {
+    if (e) {
+      spdlog::error("accept loop ended by an exception");
+    }
+  });
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < impl.options.io_threads; ++i) {
+    threads.emplace_back([&impl] { impl.ioc.run(); });
+  }
+  impl.ioc.run();
+  for (auto& t : threads) {
+    t.join();
+  }
+}
+
+void Server::Stop() {
+  net::post(impl_->ioc, [impl = impl_.get()] { impl->BeginShutdown(); });
+}
+
+void Server::Impl::BeginShutdown() {
+  if (draining.exchange(true)) {
+    return;
+  }
+  boost::system::error_code ignored;
+  acceptor.close(ignored);
+  signals.cancel(ignored);
+  // Idle keep-alive connections are closed now; busy ones finish their request first.
+  std::vector<std::shared_ptr<Connection>> conns;
+  {
+    std::lock_guard lock(mu);
+    conns.assign(live.begin(), live.end());
+  }
+  for (auto& c : conns) {
+    net::post(c->stream.get_executor(), [c] {
+      if (!c->busy) {
+        c->stream.cancel();
+      }
+    });
+  }
+  if (connections.load() == 0) {
+    ioc.stop();
+    return;
+  }
+  drain_timer.expires_after(options.drain_timeout);
+  drain_timer.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) {
+      spdlog::warn("drain timeout: closing {} connections", connections.load());
+      ioc.stop();
+    }
+  });
+}
+
+void Server::Impl::ConnectionClosed(Connection* c) {
+  {
+    std::lock_guard lock(mu);
+    for (auto it = live.begin(); it != live.end(); ++it) {
+      if (it->get() == c) {
+        live.erase(it);
+        break;
+      }
+    }
+  }
+  if (connections.fetch_sub(1) == 1 && draining.load()) {
+    net::post(ioc, [this] {
+      drain_timer.cancel();
+      ioc.stop();
+    });
+  }
+}
+
+net::awaitable<void> Server::Impl::Accept() {
+  net::steady_timer backoff(ioc);
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(net::make_strand(ioc), kTuple);
+    if (ec) {
+      if (!acceptor.is_open() || ec == net::error::operation_aborted) {
+        co_return;
+      }
+      // Out of descriptors and the like: back off briefly instead of spinning.
+      backoff.expires_after(std::chrono::milliseconds(50));
+      co_await backoff.async_wait(kTuple);
+      continue;
+    }
+    if (connections.load() >= options.max_connections) {
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    auto conn = std::make_shared<Connection>(std::move(socket));
+    connections.fetch_add(1);
+    {
+      std::lock_guard lock(mu);
+      live.insert(conn);
+    }
+    auto executor = conn->stream.get_executor();
+    net::co_spawn(executor, Serve(conn), [this, raw = conn.get()](const std::exception_ptr& e) {
+      if (e) {
+        spdlog::error("connection ended by an exception");
+      }
+      ConnectionClosed(raw);
+    });
+  }
+}
+
+net::awaitable<Response> Server::Impl::RunDeferred(Deferred deferred) {
+  if (!deferred.pool->TryAcquire()) {
+    // The pool is full: answer at once rather than queue without bound.
+    Error busy{ErrorCode::kUnavailable, "worker pool full"};
+    busy.retry_after_seconds = 1;
+    co_return ErrorResponse(busy);
+  }
+  auto work = std::move(deferred.work);
+  // co_spawn onto the pool and await it: Asio resumes this coroutine on the connection's own
+  // executor when the work is done.
+  Response response = co_await net::co_spawn(
+      WorkerPoolContext(*deferred.pool),
+      [&work]() -> net::awaitable<Response> {
+        try {
+          co_return work();
+        } catch (const std::exception& e) {
+          spdlog::error("request handler failed: {}", e.what());
+          co_return ErrorResponse(Error{ErrorCode::kInternal, "handler exception"});
+        }
+      },
+      net::use_awaitable);
+  deferred.pool->Release();
+  co_return response;
+}
+
+Response Server::Impl::Dispatch(Request& request, size_t* route_index, Method* method,
+                                Deferred* deferred) {
+  const Router::Match match = router.Find(request);
+  if (match.route == nullptr) {
+    *route_index = router.size();
+    if (match.path_matched) {
+      Response r = ErrorResponse(Error{ErrorCode::kInvalidRequest, "method not allowed"});
+      r.status = 405;
+      return r;
+    }
+    return ErrorResponse(Error{ErrorCode::kNotFound, {}});
+  }
+  *route_index = match.route_index;
+  *method = match.route->method;
+  try {
+    Reply reply = match.route->handler(request);
+    if (auto* d = std::get_if<Deferred>(&reply)) {
+      *deferred = std::move(*d);
+      return {};
+    }
+    return std::move(std::get<Response>(reply));
+  } catch (const std::exception& e) {
+    spdlog::error("request handler failed: {}", e.what());
+    return ErrorResponse(Error{ErrorCode::kInternal, "handler exception"});
+  }
+}
+
+net::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> c) {
+  beast::flat_buffer buffer;
+  std::string out;
+  out.reserve(1024);
+  boost::system::error_code nb_ec;
+  c->stream.socket().non_blocking(true, nb_ec);
+  std::vector<HeaderField> fields;
+  fields.reserve(32);
+  boost::system::error_code ep_ec;
+  const std::string remote_ip = c->stream.socket().remote_endpoint(ep_ec).address().to_string();
+  bool first = true;
+  for (;;) {
+    c->busy = false;
+    if (draining.load()) {
+      break;
+    }
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<uint32_t>(options.header_limit));
+    parser.body_limit(options.body_limit);
+    // One deadline covers waiting for the request and reading its head, so a client that
+    // trickles bytes (slowloris) is cut off like one that sends nothing.
+    c->stream.expires_after(first ? options.header_timeout
+                                  : options.idle_timeout + options.header_timeout);
+    first = false;
+    auto [read_ec, read_n] = co_await bhttp::async_read_header(c->stream, buffer, parser, kTuple);
+    c->busy = true;
+    Response early;
+    bool have_early = false;
+    if (read_ec == bhttp::error::header_limit) {
+      early = ErrorResponse(Error{ErrorCode::kHeadersTooLarge, {}});
+      have_early = true;
+    } else if (read_ec) {
+      const bool protocol_error =
+          read_ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category() &&
+          read_ec != bhttp::error::end_of_stream && read_ec != bhttp::error::partial_message;
+      if (!protocol_error) {
+        break;  // closed, timed out or cancelled
+      }
+      early = ErrorResponse(Error{ErrorCode::kInvalidRequest, "malformed HTTP request"});
+      have_early = true;
+    }
+    const auto start = std::chrono::steady_clock::now();
+    if (!have_early && !parser.is_done()) {
+      const auto length = parser.content_length();
+      if (length && *length > options.body_limit) {
+        early = ErrorResponse(Error{ErrorCode::kPayloadTooLarge, {}});
+        have_early = true;
+      } else {
+        auto& head = parser.get();
+        const auto expect = head[bhttp::field::expect];
+        if (beast::iequals(expect, "100-continue")) {
+          static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+          c->stream.expires_after(options.write_timeout);
+          auto [cont_ec, cont_n] =
+              co_await net::async_write(c->stream, net::buffer(kContinue), kTuple);
+          if (cont_ec) {
+            break;
+          }
+        }
+        c->stream.expires_after(options.body_timeout);
+        auto [body_ec, body_n] = co_await bhttp::async_read(c->stream, buffer, parser, kTuple);
+        if (body_ec == bhttp::error::body_limit) {
+          early = ErrorResponse(Error{ErrorCode::kPayloadTooLarge, {}});
+          have_early = true;
+        } else if (body_ec) {
+          break;
+        }
+      }
+    }
+
+    size_t route_index = router.size();
+    Method method = Method::kOther;
+    Response response;
+    unsigned version = 11;
+    bool keep_alive = false;
+    if (have_early) {
+      response = std::move(early);
+      response.close = true;
+    } else {
+      auto& msg = parser.get();
+      version = msg.version();
+      keep_alive = msg.keep_alive();
+      fields.clear();
+      for (const auto& field : msg) {
+        fields.push_back(HeaderField{field.name_string(), field.value()});
+      }
+      Request request;
+      request.method = ParseMethod(msg.method_string());
+      method = request.method;
+      request.target = msg.target();
+      const size_t q = request.target.find('?');
+      request.path = request.target.substr(0, q);
+      request.query =
+          q == std::string_view::npos ? std::string_view() : request.target.substr(q + 1);
+      request.headers = fields;
+      request.body = msg.body();
+      request.remote_ip = remote_ip;
+      Deferred deferred;
+      response = Dispatch(request, &route_index, &method, &deferred);
+      if (deferred.pool != nullptr) {
+        response = co_await RunDeferred(std::move(deferred));
+      }
+    }
+
+    keep_alive = keep_alive && !response.close && !draining.load();
+    SerializeResponse(response, version, keep_alive, out);
+    // Fast path: a response almost always fits the socket buffer, so try one non-blocking
+    // send first and fall back to an async write (under the write timeout) for the rest.
+    boost::system::error_code write_ec;
+    size_t sent = c->stream.socket().write_some(net::buffer(out), write_ec);
+    if (write_ec == net::error::would_block || write_ec == net::error::try_again) {
+      write_ec = {};
+      sent = 0;
+    }
+    if (!write_ec && sent < out.size()) {
+      c->stream.expires_after(options.write_timeout);
+      auto [async_ec, async_n] = co_await net::async_write(
+          c->stream, net::buffer(out.data() + sent, out.size() - sent), kTuple);
+      write_ec = async_ec;
+    }
+    const auto latency = std::chrono::steady_clock::now() - start;
+    metrics.Observe(route_index, response.status, latency);
+    access_log.Write(MethodName(method),
+                     route_index < router.size()
+                         ? std::string_view(router.RoutePattern(route_index))
+                         : std::string_view("unmatched"),
+                     response.status, latency, response.session_id, remote_ip);
+    if (write_ec || !keep_alive) {
+      break;
+    }
+  }
+  boost::system::error_code ignored;
+  c->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  c->stream.close();
+}
+
+}  // namespace sesame::http

@@ -1,0 +1,161 @@
+#include "auth/login_service.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "auth_fixture.h"
+#include "result_matchers.h"
+
+namespace sesame::auth {
+namespace {
+
+using ::sesame::testing::AuthFixture;
+using ::sesame::testing::HasError;
+using ::sesame::testing::IsOk;
+
+TEST(LoginService, SucceedsWithTheRightPasswordAndAnyCaseOfTheName) {
+  AuthFixture f;
+  f.AddUser("Alice", "password-1", {"admin"});
+  auto r = f.Login("ALICE", "password-1");
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->user.username, "Alice");
+  EXPECT_EQ(r->session.record.user_id, r->user.id);
+  EXPECT_FALSE(r->session.session_secret.empty());
+  EXPECT_EQ(f.counters.logins_succeeded.load(), 1u);
+}
+
+TEST(LoginService, EveryFailureLooksTheSame) {
+  AuthFixture f;
+  store::User bob = f.AddUser("bob", "password-1");
+  f.AddUser("carol", "password-1");
+  ASSERT_THAT(f.accounts.SetDisabled(bob.id, true, {}), IsOk());
+  auto unknown = f.Login("nobody", "password-1", "192.0.2.1");
+  auto wrong = f.Login("carol", "password-2", "192.0.2.1");
+  auto disabled = f.Login("bob", "password-1", "192.0.2.1");
+  ASSERT_THAT(unknown, HasError(ErrorCode::kInvalidCredentials));
+  ASSERT_THAT(wrong, HasError(ErrorCode::kInvalidCredentials));
+  ASSERT_THAT(disabled, HasError(ErrorCode::kInvalidCredentials));
+  EXPECT_EQ(unknown.error(), wrong.error());
+  EXPECT_EQ(unknown.error(), disabled.error());
+}
+
+TEST(LoginService, EachLoginIsANewSession) {
+  AuthFixture f;
+  f.AddUser("alice", "password-1");
+  auto a = f.Login("alice", "password-1");
+  auto b = f.Login("alice", "password-1");
+  ASSERT_THAT(a, IsOk());
+  ASSERT_THAT(b, IsOk());
+  EXPECT_NE(a->session.record.id, b->session.record.id);
+  EXPECT_NE(a->session.session_secret, b->session.session_secret);
+  EXPECT_NE(a->session.record.csrf_token, b->session.record.csrf_token);
+}
+
+TEST(LoginService, RepeatedFailuresAreRateLimitedWithRetryAfter) {
+  AuthFixture f({}, RateLimit{4, Seconds(600)});
+  f.AddUser("alice", "password-1");
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_THAT(f.Login("alice", "wrong-pass"), HasError(ErrorCode::kInvalidCredentials));
+  }
+  auto limited = f.Login("alice", "password-1");  // even the right password must wait
+  ASSERT_THAT(limited, HasError(ErrorCode::kRateLimited));
+  EXPECT_GE(limited.error().retry_after_seconds, 1);
+  f.clock.Advance(Seconds(1));
+  ASSERT_THAT(f.Login("alice", "wrong-pass"), HasError(ErrorCode::kInvalidCredentials));
+  f.clock.Advance(Seconds(5));
+  auto blocked = f.Login("alice", "password-1");
+  ASSERT_THAT(blocked, HasError(ErrorCode::kRateLimited));
+  EXPECT_EQ(blocked.error().retry_after_seconds, 594);
+  // The owner on another network is not locked out.
+  EXPECT_THAT(f.Login("alice", "password-1", "203.0.113.5"), IsOk());
+}
+
+TEST(LoginService, RehashesWhenTheParametersChanged) {
+  AuthFixture f;
+  store::User alice = f.AddUser("alice", "password-1");
+  auto stronger = crypto::PasswordHasher::Create(crypto::Argon2Params{2, 128 * 1024});
+  ASSERT_THAT(stronger, IsOk());
+  LoginService login(f.store, f.sessions, f.limiter, f.audit, *stronger, f.clock, f.counters,
+                     *stronger->Hash("dummy-password"));
+  LoginRequest request;
+  request.username = "alice";
+  request.password = "password-1";
+  request.ip = "192.0.2.1";
+  ASSERT_THAT(login.Login(request), IsOk());
+  auto stored = f.store.FindUserById(alice.id);
+  EXPECT_NE((*stored)->password_hash, alice.password_hash);
+  EXPECT_FALSE(stronger->NeedsRehash((*stored)->password_hash));
+  EXPECT_THAT(login.Login(request), IsOk());  // the new hash verifies
+}
+
+TEST(LoginService, DeviceLimitEvictsTheOldest) {
+  SessionPolicy policy;
+  policy.device_limit = {2, store::OnLimit::kEvictOldest};
+  AuthFixture f(policy);
+  f.AddUser("alice", "password-1");
+  auto first = f.Login("alice", "password-1");
+  f.clock.Advance(Seconds(1));
+  auto second = f.Login("alice", "password-1");
+  f.clock.Advance(Seconds(1));
+  auto third = f.Login("alice", "password-1");
+  ASSERT_THAT(third, IsOk());
+  EXPECT_EQ(third->session.evicted_session_ids, std::vector<std::string>{first->session.record.id});
+  EXPECT_THAT(f.sessions.Load(first->session.session_secret), HasError(ErrorCode::kSessionRevoked));
+  EXPECT_THAT(f.sessions.Load(second->session.session_secret), IsOk());
+}
+
+TEST(LoginService, DeviceLimitCanRefuse) {
+  SessionPolicy policy;
+  policy.device_limit = {1, store::OnLimit::kRefuse};
+  AuthFixture f(policy);
+  f.AddUser("alice", "password-1");
+  auto first = f.Login("alice", "password-1");
+  ASSERT_THAT(first, IsOk());
+  EXPECT_THAT(f.Login("alice", "password-1"), HasError(ErrorCode::kForbidden));
+  EXPECT_THAT(f.sessions.Load(first->session.session_secret), IsOk());
+}
+
+TEST(LoginService, StoreDownIsUnavailableAndWritesNothing) {
+  AuthFixture f;
+  f.AddUser("alice", "password-1");
+  f.store.SetUnavailable(true);
+  EXPECT_THAT(f.Login("alice", "password-1"), HasError(ErrorCode::kUnavailable));
+  f.store.SetUnavailable(false);
+  auto sessions = f.store.CountLiveSessions(f.clock.Now());
+  EXPECT_EQ(*sessions, 0u);
+}
+
+TEST(LoginService, BadShapesAreInvalidRequest) {
+  AuthFixture f;
+  EXPECT_THAT(f.Login("", "password-1"), HasError(ErrorCode::kInvalidRequest));
+  EXPECT_THAT(f.Login("alice", "short"), HasError(ErrorCode::kInvalidRequest));
+}
+
+TEST(AccountService, UsernamesAreUniqueCaseInsensitively) {
+  AuthFixture f;
+  f.AddUser("Alice", "password-1");
+  EXPECT_THAT(f.accounts.CreateUser("aLiCe", "password-1", {}, {}),
+              HasError(ErrorCode::kUsernameTaken));
+  EXPECT_THAT(f.accounts.CreateUser("bob", "password-1", {"Admin!"}, {}),
+              HasError(ErrorCode::kInvalidRequest));
+}
+
+TEST(AccountService, DisablingRevokesEverySessionAndIsAudited) {
+  AuthFixture f;
+  store::User alice = f.AddUser("alice", "password-1");
+  auto s = f.Login("alice", "password-1");
+  ASSERT_THAT(f.sessions.Load(s->session.session_secret), IsOk());
+  ASSERT_THAT(f.accounts.SetDisabled(alice.id, true, Actor{"u_admin", "192.0.2.9"}), IsOk());
+  EXPECT_THAT(f.sessions.Load(s->session.session_secret), HasError(ErrorCode::kSessionRevoked));
+  auto events = f.store.Recent(alice.id, 10);
+  ASSERT_THAT(events, IsOk());
+  bool disabled_event = false;
+  for (const auto& e : *events) {
+    disabled_event |= e.type == "user_disabled" && e.actor_id == "u_admin";
+  }
+  EXPECT_TRUE(disabled_event);
+  EXPECT_THAT(f.accounts.SetDisabled("u_missing", true, {}), HasError(ErrorCode::kNotFound));
+}
+
+}  // namespace
+}  // namespace sesame::auth
