@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -222,10 +223,13 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
     spdlog::info("cookies without Secure: plain http on loopback (development)");
   }
   if (auto users = node.accounts().Count(); users && *users == 0) {
+    // There is no default account and never a default password: say how to make the first.
+    std::error_code ec;
+    const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
     spdlog::warn(
-        "no users yet. Create the first admin with:\n    sesame user add admin --role admin "
-        "--data-dir {}",
-        config.server.data_dir);
+        "no users yet. Create the first admin (it asks for a password) with:\n    {} user add "
+        "admin --role admin --data-dir {}",
+        ec ? std::string("sesame") : self.string(), config.server.data_dir);
   }
   if (options.on_listening) {
     options.on_listening(*port);

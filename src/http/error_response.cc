@@ -107,9 +107,13 @@ Response ErrorResponse(const Error& error, bool bearer) {
   nlohmann::json body = {{"error", code}, {"message", message}};
   Response r = Response::Json(status, body.dump());
   r.AddHeader("Cache-Control", "no-store");
-  if (status == 401 && bearer) {
+  // RFC 9110 §15.5.2: every 401 names a scheme. RFC 6750 §3: the error attribute only when
+  // bearer credentials were sent.
+  if (status == 401) {
     r.AddHeader("WWW-Authenticate",
-                "Bearer error=\"invalid_token\", error_description=\"" + std::string(code) + "\"");
+                bearer ? "Bearer realm=\"sesame\", error=\"invalid_token\", error_description=\"" +
+                             std::string(message) + "\""
+                       : std::string("Bearer realm=\"sesame\""));
   }
   if (error.code == ErrorCode::kRateLimited || error.code == ErrorCode::kUnavailable) {
     r.AddHeader("Retry-After",

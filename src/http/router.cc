@@ -65,6 +65,9 @@ Router::Match Router::Find(Request& request) const {
     if (!MatchPath(routes_[i], request.path, &probe)) {
       continue;
     }
+    if (routes_[i].method != request.method) {
+      match.allow += (match.path_matched ? ", " : "") + std::string(MethodName(routes_[i].method));
+    }
     match.path_matched = true;
     if (routes_[i].method == request.method) {
       request.params = probe.params;

@@ -38,6 +38,7 @@ class Router {
     const Route* route = nullptr;  // null: no route
     size_t route_index = 0;        // valid when route is set
     bool path_matched = false;     // some route has this path, but not this method
+    std::string allow;             // then: the methods it has ("GET, DELETE")
   };
 
   Router();

@@ -71,6 +71,12 @@ Result<tcp::endpoint> ParseListen(const std::string& listen) {
   return tcp::endpoint(address, static_cast<uint16_t>(port));
 }
 
+// A malformed message (answered 400), as opposed to the peer going away or a timeout.
+bool IsProtocolError(const boost::system::error_code& ec) {
+  return ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category() &&
+         ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+}
+
 struct Connection {
   explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
   beast::tcp_stream stream;
@@ -294,6 +300,7 @@ Response Server::Impl::Dispatch(Request& request, size_t* route_index, Method* m
     if (match.path_matched) {
       Response r = ErrorResponse(Error{ErrorCode::kInvalidRequest, "method not allowed"});
       r.status = 405;
+      r.AddHeader("Allow", match.allow);
       return r;
     }
     return ErrorResponse(Error{ErrorCode::kNotFound, {}});
@@ -344,11 +351,12 @@ net::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> c) {
     if (read_ec == bhttp::error::header_limit) {
       early = ErrorResponse(Error{ErrorCode::kHeadersTooLarge, {}});
       have_early = true;
+    } else if (read_ec == bhttp::error::body_limit) {
+      // A Content-Length above the limit is refused before any of the body is read.
+      early = ErrorResponse(Error{ErrorCode::kPayloadTooLarge, {}});
+      have_early = true;
     } else if (read_ec) {
-      const bool protocol_error =
-          read_ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category() &&
-          read_ec != bhttp::error::end_of_stream && read_ec != bhttp::error::partial_message;
-      if (!protocol_error) {
+      if (!IsProtocolError(read_ec)) {
         break;  // closed, timed out or cancelled
       }
       early = ErrorResponse(Error{ErrorCode::kInvalidRequest, "malformed HTTP request"});
@@ -376,6 +384,9 @@ net::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> c) {
         auto [body_ec, body_n] = co_await bhttp::async_read(c->stream, buffer, parser, kTuple);
         if (body_ec == bhttp::error::body_limit) {
           early = ErrorResponse(Error{ErrorCode::kPayloadTooLarge, {}});
+          have_early = true;
+        } else if (body_ec && IsProtocolError(body_ec)) {
+          early = ErrorResponse(Error{ErrorCode::kInvalidRequest, "malformed HTTP request"});
           have_early = true;
         } else if (body_ec) {
           break;

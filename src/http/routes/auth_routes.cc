@@ -113,7 +113,7 @@ Reply Login(const RouteContext& context, Request& request) {
   // a foreign page cannot sign a victim into the attacker's account.
   if (transport == store::Transport::kCookie) {
     if (auto origin = CheckOrigin(request, context.policy); !origin) {
-      return ErrorResponse(origin.error());
+      return form ? FormFailure(origin.error()) : ErrorResponse(origin.error());
     }
   }
   const bool remember = fields->Bool("remember").value_or(false);

@@ -5,14 +5,12 @@
 #include <utility>
 
 namespace sesame::store {
-namespace {
-
-// The order the SQLite backend uses: created_at, then id to break ties.
-bool CreatedBefore(const Session* a, const Session* b) {
-  return std::tie(a->created_at, a->id) < std::tie(b->created_at, b->id);
+// The order the SQLite backend uses: created_at, then insertion order (its rowid).
+bool MemoryStore::CreatedBefore(const Session* a, const Session* b) const {
+  const uint64_t seq_a = session_seq_.find(a->id)->second;
+  const uint64_t seq_b = session_seq_.find(b->id)->second;
+  return std::tie(a->created_at, seq_a) < std::tie(b->created_at, seq_b);
 }
-
-}  // namespace
 
 void MemoryStore::SetUnavailable(bool is_unavailable) {
   std::lock_guard lock(mu_);
@@ -43,7 +41,7 @@ std::vector<Session*> MemoryStore::LiveSessionsNewestFirst(std::optional<std::st
     }
   }
   std::sort(live.begin(), live.end(),
-            [](const Session* a, const Session* b) { return CreatedBefore(b, a); });
+            [this](const Session* a, const Session* b) { return CreatedBefore(b, a); });
   return live;
 }
 
@@ -225,6 +223,7 @@ Result<CreateSessionOutcome> MemoryStore::CreateSession(const Session& session, 
     }
   }
   sessions_.emplace(session.id, session);
+  session_seq_[session.id] = next_session_seq_++;
   return outcome;
 }
 
@@ -340,7 +339,8 @@ Result<std::vector<std::string>> MemoryStore::RevokeUserSessions(std::string_vie
       revoked.push_back(&session);
     }
   }
-  std::sort(revoked.begin(), revoked.end(), CreatedBefore);
+  std::sort(revoked.begin(), revoked.end(),
+            [this](const Session* a, const Session* b) { return CreatedBefore(a, b); });
   std::vector<std::string> ids;
   for (Session* session : revoked) {
     session->revoked_at = now;
@@ -391,6 +391,8 @@ Result<size_t> MemoryStore::PurgeSessions(TimePoint before) {
     const Session& s = entry.second;
     return s.absolute_expires_at < before || (s.revoked_at && *s.revoked_at < before);
   });
+  std::erase_if(session_seq_,
+                [this](const auto& entry) { return !sessions_.contains(entry.first); });
   std::erase_if(changes_, [before](const Change& change) { return change.at < before; });
   return purged;
 }

@@ -105,11 +105,15 @@ class MemoryStore final : public UserStore, public SessionStore, public RateStor
   std::map<std::string, User, std::less<>> users_by_key_;            // guarded by mu_
   std::map<std::string, std::string, std::less<>> user_keys_by_id_;  // guarded by mu_
   std::map<std::string, Session, std::less<>> sessions_;             // by id; guarded by mu_
-  std::vector<Change> changes_;                                      // oldest first; guarded by mu_
-  int64_t last_change_seq_ = 0;                                      // guarded by mu_
-  std::map<std::string, RateCounter, std::less<>> counters_;         // guarded by mu_
-  std::vector<AuditEvent> audit_events_;                             // oldest first; guarded by mu_
-  int64_t last_audit_id_ = 0;                                        // guarded by mu_
+  // Insertion order, to break created_at ties like SQLite's rowid; guarded by mu_.
+  std::map<std::string, uint64_t, std::less<>> session_seq_;
+  uint64_t next_session_seq_ = 0;  // guarded by mu_
+  bool CreatedBefore(const Session* a, const Session* b) const;
+  std::vector<Change> changes_;                               // oldest first; guarded by mu_
+  int64_t last_change_seq_ = 0;                               // guarded by mu_
+  std::map<std::string, RateCounter, std::less<>> counters_;  // guarded by mu_
+  std::vector<AuditEvent> audit_events_;                      // oldest first; guarded by mu_
+  int64_t last_audit_id_ = 0;                                 // guarded by mu_
 };
 
 }  // namespace sesame::store

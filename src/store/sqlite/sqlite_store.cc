@@ -65,19 +65,19 @@ constexpr std::string_view kListLiveSessions =
     "idle_expires_at, absolute_expires_at, ip, user_agent, remember, revoked_at, revoke_reason, "
     "refresh_generation, refresh_hash, previous_refresh_hash, rotated_at "
     "FROM sessions WHERE user_id = ?1 AND revoked_at IS NULL AND idle_expires_at > ?2 "
-    "AND absolute_expires_at > ?2 ORDER BY created_at DESC, id DESC";
+    "AND absolute_expires_at > ?2 ORDER BY created_at DESC, rowid DESC";
 constexpr std::string_view kListAllLiveSessions =
     "SELECT id, user_id, mode, transport, secret_hash, csrf_token, created_at, last_seen_at, "
     "idle_expires_at, absolute_expires_at, ip, user_agent, remember, revoked_at, revoke_reason, "
     "refresh_generation, refresh_hash, previous_refresh_hash, rotated_at "
     "FROM sessions WHERE revoked_at IS NULL AND idle_expires_at > ?1 "
-    "AND absolute_expires_at > ?1 ORDER BY created_at DESC, id DESC LIMIT ?2";
+    "AND absolute_expires_at > ?1 ORDER BY created_at DESC, rowid DESC LIMIT ?2";
 constexpr std::string_view kCountLiveSessions =
     "SELECT count(*) FROM sessions WHERE revoked_at IS NULL AND idle_expires_at > ?1 "
     "AND absolute_expires_at > ?1";
 constexpr std::string_view kLiveSessionIdsOldestFirst =
     "SELECT id FROM sessions WHERE user_id = ?1 AND revoked_at IS NULL AND idle_expires_at > ?2 "
-    "AND absolute_expires_at > ?2 ORDER BY created_at, id";
+    "AND absolute_expires_at > ?2 ORDER BY created_at, rowid";
 constexpr std::string_view kEvictSession =
     "UPDATE sessions SET revoked_at = ?2, revoke_reason = 'evicted' WHERE id = ?1";
 // Slides only a session that was live when it was seen, and only forwards: a touch that arrives

@@ -403,6 +403,18 @@ TYPED_TEST(StoreConformanceTest, DeviceLimitEvictsAsManyAsNeededOldestFirst) {
   EXPECT_EQ(this->LatestSeq(), 2);
 }
 
+TYPED_TEST(StoreConformanceTest, DeviceLimitEvictsInCreationOrderWithinOneSecond) {
+  // Logins within one second share created_at; ids are random, so only the order of creation
+  // can tell which is oldest.
+  this->Create(this->MakeSession("s_z_first", "u_1", 10));
+  this->Create(this->MakeSession("s_a_second", "u_1", 10));
+  auto outcome =
+      this->sessions().CreateSession(this->MakeSession("s_m_third", "u_1", 10),
+                                     DeviceLimit{2, OnLimit::kEvictOldest}, this->At(10));
+  ASSERT_THAT(outcome, IsOk());
+  EXPECT_THAT(outcome->evicted_session_ids, ElementsAre("s_z_first"));
+}
+
 TYPED_TEST(StoreConformanceTest, DeviceLimitRefuseIsForbiddenAndWritesNothing) {
   this->Create(this->MakeSession("s_a", "u_1", 10));
   this->Create(this->MakeSession("s_b", "u_1", 20));
@@ -425,6 +437,7 @@ TYPED_TEST(StoreConformanceTest, ListsOnlyLiveSessionsNewestFirst) {
   this->Create(this->MakeSession("s_old", "u_1", 0));
   this->Create(this->MakeSession("s_new", "u_1", 20));
   this->Create(this->MakeSession("s_mid", "u_1", 10));
+  // Same second: the one created later counts as newer (insertion order breaks the tie).
   this->Create(this->MakeSession("s_tie_b", "u_1", 15));
   this->Create(this->MakeSession("s_tie_a", "u_1", 15));
   Session revoked = this->MakeSession("s_revoked", "u_1", 30);
@@ -439,9 +452,9 @@ TYPED_TEST(StoreConformanceTest, ListsOnlyLiveSessionsNewestFirst) {
   ASSERT_THAT(this->sessions().RevokeSession("s_revoked", "logout", this->At(31)), IsOk());
 
   EXPECT_THAT(this->LiveIds("u_1", 100),
-              ElementsAre("s_new", "s_tie_b", "s_tie_a", "s_mid", "s_old"));
+              ElementsAre("s_new", "s_tie_a", "s_tie_b", "s_mid", "s_old"));
   EXPECT_THAT(this->LiveIds("u_1", 99),
-              ElementsAre("s_idle", "s_new", "s_tie_b", "s_tie_a", "s_mid", "s_old"));
+              ElementsAre("s_idle", "s_new", "s_tie_a", "s_tie_b", "s_mid", "s_old"));
   EXPECT_THAT(this->LiveIds("u_unknown", 100), IsEmpty());
   EXPECT_THAT(this->LiveIds("", 100), IsEmpty());
 
@@ -450,7 +463,7 @@ TYPED_TEST(StoreConformanceTest, ListsOnlyLiveSessionsNewestFirst) {
   ASSERT_EQ(all->size(), 3u);
   EXPECT_EQ((*all)[0].id, "s_other");
   EXPECT_EQ((*all)[1].id, "s_new");
-  EXPECT_EQ((*all)[2].id, "s_tie_b");
+  EXPECT_EQ((*all)[2].id, "s_tie_a");
   EXPECT_EQ(this->sessions().ListAllLiveSessions(this->At(100), 100).value().size(), 6u);
   EXPECT_THAT(this->sessions().ListAllLiveSessions(this->At(100), 0).value(), IsEmpty());
   EXPECT_EQ(this->sessions().CountLiveSessions(this->At(100)).value(), 6u);
