@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-fuzz_seconds=${SESAME_FUZZ_SECONDS:-60}
+fuzz_seconds=${SESAME_FUZZ_SECONDS:-45}
 jobs=$(nproc)
 
 step() { printf '\n=== %s\n' "$*"; }
@@ -28,6 +28,7 @@ ctest --test-dir build-ci/release --output-on-failure -j "$jobs"
 
 step "benchmarks smoke run (numbers from this run mean nothing)"
 build-ci/release/bench/sesame_jose_bench --benchmark_min_time=0.001 >/dev/null
+bash bench/http_verify.sh build-ci/release/src/cli/sesame 1 1 >/dev/null
 
 step "AddressSanitizer + UndefinedBehaviorSanitizer build"
 cmake -S . -B build-ci/asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSESAME_WERROR=ON \
@@ -38,17 +39,21 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
   ctest --test-dir build-ci/asan --output-on-failure -j "$jobs"
 
 if [ "$fuzz_seconds" -gt 0 ]; then
-  step "libFuzzer: token parser and verifier, ${fuzz_seconds}s"
+  step "libFuzzer: token parser and verifier, then HTTP input parsers, ${fuzz_seconds}s each"
   CC=clang CXX=clang++ cmake -S . -B build-ci/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DSESAME_BUILD_FUZZ=ON -DSESAME_BUILD_TESTS=OFF -DSESAME_BUILD_BENCH=OFF >/dev/null
-  ninja -C build-ci/fuzz jose_fuzz
+  ninja -C build-ci/fuzz jose_fuzz http_fuzz
   corpus=$(mktemp -d)
   trap 'rm -rf "$corpus"' EXIT
   # Crashing inputs are written to build-ci/fuzz/ (artifact_prefix) and fail the run; keep them
-  # in tests/fuzz/corpus/ as regression cases once fixed.
-  build-ci/fuzz/tests/fuzz/jose_fuzz -max_total_time="$fuzz_seconds" -max_len=9000 \
-    -artifact_prefix="$root/build-ci/fuzz/" -print_final_stats=1 "$corpus" tests/fuzz/corpus \
-    2>&1 | tail -n 8
+  # in tests/fuzz/corpus*/ as regression cases once fixed.
+  for target in jose:corpus http:corpus-http; do
+    name=${target%%:*}
+    mkdir -p "$corpus/$name"
+    build-ci/fuzz/tests/fuzz/${name}_fuzz -max_total_time="$fuzz_seconds" -max_len=9000 \
+      -artifact_prefix="$root/build-ci/fuzz/" -print_final_stats=1 "$corpus/$name" \
+      "tests/fuzz/${target#*:}" 2>&1 | tail -n 8
+  done
 fi
 
 step "all checks passed"

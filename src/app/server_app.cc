@@ -176,6 +176,7 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
   server_options.listen = config.server.listen;
   server_options.io_threads = io_threads;
   server_options.max_connections = static_cast<size_t>(config.server.max_connections);
+  server_options.trusted_proxies = config.server.trusted_proxies;
   http::Server server(server_options, router, metrics, access_log);
 
   context.render_metrics = [&node, &cpu_pool, &store_pool, &server](std::string& out) {

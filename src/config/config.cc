@@ -176,25 +176,33 @@ const std::vector<Key>& Keys() {
                  StringOut(&C::server, &C::Server::data_dir)});
     k.push_back({"server", "public_url", String(&C::server, &C::Server::public_url),
                  StringOut(&C::server, &C::Server::public_url)});
-    k.push_back({"server", "allowed_origins",
-                 [](Config& c, std::string_view v) -> Result<void> {
-                   c.server.allowed_origins.clear();
-                   std::string item;
-                   std::istringstream in{std::string(v)};
-                   while (std::getline(in, item, ',')) {
-                     if (!item.empty()) {
-                       c.server.allowed_origins.push_back(item);
+    using ListMember = std::vector<std::string> Config::Server::*;
+    const std::pair<const char*, ListMember> lists[] = {
+        {"allowed_origins", &Config::Server::allowed_origins},
+        {"trusted_proxies", &Config::Server::trusted_proxies}};
+    for (const auto& [name, member] : lists) {
+      k.push_back({"server", name,
+                   [member](Config& c, std::string_view v) -> Result<void> {
+                     auto& list = c.server.*member;
+                     list.clear();
+                     std::string item;
+                     std::istringstream in{std::string(v)};
+                     while (std::getline(in, item, ',')) {
+                       if (!item.empty()) {
+                         list.push_back(item);
+                       }
                      }
-                   }
-                   return {};
-                 },
-                 [](const Config& c) {
-                   std::string out = "[";
-                   for (size_t i = 0; i < c.server.allowed_origins.size(); ++i) {
-                     out += (i ? ", " : "") + Quote(c.server.allowed_origins[i]);
-                   }
-                   return out + "]";
-                 }});
+                     return {};
+                   },
+                   [member](const Config& c) {
+                     const auto& list = c.server.*member;
+                     std::string out = "[";
+                     for (size_t i = 0; i < list.size(); ++i) {
+                       out += (i ? ", " : "") + Quote(list[i]);
+                     }
+                     return out + "]";
+                   }});
+    }
     k.push_back({"server", "tls_cert", String(&C::server, &C::Server::tls_cert),
                  StringOut(&C::server, &C::Server::tls_cert)});
     k.push_back({"server", "tls_key", String(&C::server, &C::Server::tls_key),

@@ -26,6 +26,8 @@ struct Config {
     std::string data_dir = "./var";
     std::string public_url;
     std::vector<std::string> allowed_origins;
+    // Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (IPs or CIDRs).
+    std::vector<std::string> trusted_proxies;
     std::string tls_cert;
     std::string tls_key;
     int64_t io_threads = 0;  // 0: one per core

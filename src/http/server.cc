@@ -14,6 +14,8 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/network_v4.hpp>
+#include <boost/asio/ip/network_v6.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -77,6 +79,82 @@ bool IsProtocolError(const boost::system::error_code& ec) {
          ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
 }
 
+// Trusted proxy networks; an address is trusted if any network contains it.
+class ProxyList {
+ public:
+  Result<void> Parse(const std::vector<std::string>& entries) {
+    for (const std::string& entry : entries) {
+      boost::system::error_code ec;
+      std::string text = entry.find('/') == std::string::npos
+                             ? entry + (entry.find(':') == std::string::npos ? "/32" : "/128")
+                             : entry;
+      auto v4 = net::ip::make_network_v4(text, ec);
+      if (!ec) {
+        v4_.push_back(v4.canonical());
+        continue;
+      }
+      auto v6 = net::ip::make_network_v6(text, ec);
+      if (!ec) {
+        v6_.push_back(v6.canonical());
+        continue;
+      }
+      return MakeError(ErrorCode::kInvalidConfig,
+                       "server.trusted_proxies: \"" + entry + "\" is not an IP address or CIDR");
+    }
+    return {};
+  }
+  bool empty() const { return v4_.empty() && v6_.empty(); }
+  bool Contains(const net::ip::address& a) const {
+    if (a.is_v4()) {
+      for (const auto& n : v4_) {
+        if (net::ip::make_network_v4(a.to_v4(), n.prefix_length()).canonical() == n) {
+          return true;
+        }
+      }
+    } else if (a.is_v6()) {
+      if (a.to_v6().is_v4_mapped()) {
+        return Contains(net::ip::make_address_v4(net::ip::v4_mapped, a.to_v6()));
+      }
+      for (const auto& n : v6_) {
+        if (net::ip::make_network_v6(a.to_v6(), n.prefix_length()).canonical() == n) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+  // The client behind trusted proxies: the rightmost X-Forwarded-For entry that is not itself a
+  // trusted proxy (entries left of it could be forged by the client). Empty if none parses.
+  std::string ClientFrom(std::string_view forwarded_for) const {
+    while (!forwarded_for.empty()) {
+      const size_t comma = forwarded_for.rfind(',');
+      std::string_view entry =
+          comma == std::string_view::npos ? forwarded_for : forwarded_for.substr(comma + 1);
+      forwarded_for =
+          comma == std::string_view::npos ? std::string_view() : forwarded_for.substr(0, comma);
+      while (!entry.empty() && entry.front() == ' ') {
+        entry.remove_prefix(1);
+      }
+      while (!entry.empty() && entry.back() == ' ') {
+        entry.remove_suffix(1);
+      }
+      boost::system::error_code ec;
+      const auto address = net::ip::make_address(std::string(entry), ec);
+      if (ec) {
+        return {};
+      }
+      if (!Contains(address)) {
+        return address.to_string();
+      }
+    }
+    return {};
+  }
+
+ private:
+  std::vector<net::ip::network_v4> v4_;
+  std::vector<net::ip::network_v6> v6_;
+};
+
 struct Connection {
   explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
   beast::tcp_stream stream;
@@ -111,6 +189,7 @@ struct Server::Impl {
   tcp::acceptor acceptor;
   net::signal_set signals;
   net::steady_timer drain_timer;
+  ProxyList trusted_proxies;
   std::atomic<size_t> connections{0};
   std::atomic<bool> draining{false};
   std::mutex mu;
@@ -130,6 +209,9 @@ Result<uint16_t> Server::Listen() {
   auto endpoint = ParseListen(impl_->options.listen);
   if (!endpoint) {
     return tl::unexpected(endpoint.error());
+  }
+  if (auto proxies = impl_->trusted_proxies.Parse(impl_->options.trusted_proxies); !proxies) {
+    return tl::unexpected(proxies.error());
   }
   boost::system::error_code ec;
   auto& acceptor = impl_->acceptor;
@@ -329,7 +411,10 @@ net::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> c) {
   std::vector<HeaderField> fields;
   fields.reserve(32);
   boost::system::error_code ep_ec;
-  const std::string remote_ip = c->stream.socket().remote_endpoint(ep_ec).address().to_string();
+  const auto peer = c->stream.socket().remote_endpoint(ep_ec).address();
+  const std::string peer_ip = peer.to_string();
+  const bool peer_is_proxy = !trusted_proxies.empty() && trusted_proxies.Contains(peer);
+  std::string client_ip = peer_ip;
   bool first = true;
   for (;;) {
     c->busy = false;
@@ -420,7 +505,12 @@ net::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> c) {
           q == std::string_view::npos ? std::string_view() : request.target.substr(q + 1);
       request.headers = fields;
       request.body = msg.body();
-      request.remote_ip = remote_ip;
+      if (peer_is_proxy) {
+        std::string forwarded = trusted_proxies.ClientFrom(request.Header("X-Forwarded-For"));
+        client_ip = forwarded.empty() ? peer_ip : std::move(forwarded);
+        request.is_tls = request.Header("X-Forwarded-Proto") == "https";
+      }
+      request.remote_ip = client_ip;
       Deferred deferred;
       response = Dispatch(request, &route_index, &method, &deferred);
       if (deferred.pool != nullptr) {
@@ -450,7 +540,7 @@ net::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> c) {
                      route_index < router.size()
                          ? std::string_view(router.RoutePattern(route_index))
                          : std::string_view("unmatched"),
-                     response.status, latency, response.session_id, remote_ip);
+                     response.status, latency, response.session_id, client_ip);
     if (write_ec || !keep_alive) {
       break;
     }

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "http/access_log.h"
@@ -35,6 +36,9 @@ struct ServerOptions {
   std::chrono::seconds write_timeout{20};
   std::chrono::seconds drain_timeout{15};  // graceful shutdown: then close what remains
   bool handle_signals = true;
+  // Peers (IPs or CIDRs) whose X-Forwarded-For and X-Forwarded-Proto are believed; for
+  // everyone else the client address is the socket's peer and the scheme is plain http.
+  std::vector<std::string> trusted_proxies;
 };
 
 class Server {

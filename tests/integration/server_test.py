@@ -1704,6 +1704,97 @@ class SecureCookieTest(ServerTestCase):
         self.assertEqual(attrs.get("samesite"), "Strict")
 
 
+class StoreFailureTest(ServerTestCase):
+    """The SQLite file held by another process's exclusive lock (past the server's 5 s busy
+    timeout): writes answer 503 unavailable with Retry-After; nobody is logged out and nothing
+    is half-written."""
+
+    def test_locked_store_is_503_and_loses_nothing(self):
+        import sqlite3
+        name, password, _ = self.new_user()
+        cached = self.session(name, password, "header")
+        self.assertAlive(cached)
+        other = self.session(name, password, "header")
+        before = sorted(s["id"] for s in cached.get("/v1/sessions").json["sessions"])
+        lock = sqlite3.connect(os.path.join(self.server.data_dir, "sesame.db"),
+                               isolation_level=None, timeout=10)
+        try:
+            lock.execute("BEGIN EXCLUSIVE")
+            r = self.login(name, password, "header")
+            self.assertError(r, 503, "unavailable")
+            self.assertRegex(r.headers.get("Retry-After", ""), r"^[1-9][0-9]*$")
+            r = other.request("POST", "/v1/auth/logout")
+            self.assertError(r, 503, "unavailable", bearer=True)
+            # Reading still works in WAL mode; the cached session certainly does.
+            self.assertAlive(cached)
+        finally:
+            lock.execute("ROLLBACK")
+            lock.close()
+        # Nothing was logged out by the failure, and the failed login left no session behind.
+        self.assertAlive(other)
+        after = sorted(s["id"] for s in cached.get("/v1/sessions").json["sessions"])
+        self.assertEqual(before, after)
+        self.assertEqual(other.request("POST", "/v1/auth/logout").status, 204)
+        self.assertRevoked(other)
+
+
+class TrustedProxyTest(ServerTestCase):
+    """Behind a reverse proxy on 127.0.0.1: X-Forwarded-For and -Proto are believed from it."""
+    CONFIG = {"server": {"trusted_proxies": ["127.0.0.1"]}}
+
+    def sessions_ip(self, client):
+        r = client.get("/v1/sessions")
+        self.assertEqual(r.status, 200, r)
+        return {s["id"]: s["ip"] for s in r.json["sessions"]}[client.session_id]
+
+    def test_client_address_is_the_rightmost_untrusted_forwarded_entry(self):
+        name, password, _ = self.new_user()
+        # The client forged the first entry; the proxy appended the real peer.
+        r = self.login(name, password, "header",
+                       headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.7, 127.0.0.1"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.sessions_ip(Client(self.server, r, "header")), "203.0.113.7")
+        r = self.login(name, password, "header", headers={"X-Forwarded-For": "not-an-address"})
+        self.assertEqual(self.sessions_ip(Client(self.server, r, "header")), "127.0.0.1")
+
+    def test_brute_force_counts_per_forwarded_client(self):
+        name, password, _ = self.new_user()
+        for _ in range(3):
+            r = self.login(name, "wrong-password", "header",
+                           headers={"X-Forwarded-For": "203.0.113.9"})
+            self.assertError(r, 401, "invalid_credentials")
+        r = self.login(name, password, "header", headers={"X-Forwarded-For": "203.0.113.9"})
+        self.assertError(r, 429, "rate_limited")
+        # The owner, elsewhere behind the same proxy, is not held up by the attacker.
+        r = self.login(name, password, "header", headers={"X-Forwarded-For": "192.0.2.44"})
+        self.assertEqual(r.status, 200, r)
+
+    def test_forwarded_https_is_the_own_origin(self):
+        name, password, _ = self.new_user()
+        host = self.server.origin.split("://", 1)[1]
+        r = self.login(name, password, "cookie",
+                       headers={"Origin": "https://" + host, "X-Forwarded-Proto": "https"})
+        self.assertEqual(r.status, 200, r)
+        r = self.login(name, password, "cookie", headers={"Origin": "https://" + host})
+        self.assertError(r, 403, "csrf_failed")
+
+
+class UntrustedForwardingTest(ServerTestCase):
+    """Without trusted_proxies, forwarding headers from clients are ignored."""
+
+    def test_forwarded_for_is_ignored(self):
+        name, password, _ = self.new_user()
+        r = self.login(name, password, "header", headers={"X-Forwarded-For": "203.0.113.7"})
+        c = Client(self.server, r, "header")
+        r = c.get("/v1/sessions")
+        ips = {s["id"]: s["ip"] for s in r.json["sessions"]}
+        self.assertEqual(ips[c.session_id], "127.0.0.1")
+        host = self.server.origin.split("://", 1)[1]
+        r = self.login(name, password, "cookie",
+                       headers={"Origin": "https://" + host, "X-Forwarded-Proto": "https"})
+        self.assertError(r, 403, "csrf_failed")
+
+
 # ------------------------------------------------------------------------------------------------
 # Secrets and logs; timing
 # ------------------------------------------------------------------------------------------------
