@@ -13,6 +13,9 @@ fuzz_seconds=${SESAME_FUZZ_SECONDS:-45}
 jobs=$(nproc)
 
 step() { printf '\n=== %s\n' "$*"; }
+# ccache keys on paths relative to the checkout, so fresh clones reuse earlier compilations.
+export CCACHE_BASEDIR="$root"
+export CCACHE_NOHASHDIR=1
 
 step "dependencies"
 bash scripts/install-deps.sh
@@ -31,7 +34,7 @@ build-ci/release/bench/sesame_jose_bench --benchmark_min_time=0.001 >/dev/null
 bash bench/http_verify.sh build-ci/release/src/cli/sesame 1 1 >/dev/null
 
 step "AddressSanitizer + UndefinedBehaviorSanitizer build"
-cmake -S . -B build-ci/asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSESAME_WERROR=ON \
+cmake -S . -B build-ci/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSESAME_WERROR=ON \
   -DSESAME_SANITIZE=ON -DSESAME_BUILD_BENCH=OFF >/dev/null
 ninja -C build-ci/asan
 step "tests (sanitizers)"

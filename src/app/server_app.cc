@@ -136,7 +136,7 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
   Node& node = **opened;
 
   // Queues are short on purpose: a login flood beyond them is answered 503 at once.
-  http::WorkerPool cpu_pool("sesame-argon2", cpu_threads, 32 * cpu_threads, /*nice=*/10);
+  http::WorkerPool cpu_pool("sesame-argon2", cpu_threads, 32 * cpu_threads, /*nice=*/19);
   http::WorkerPool store_pool("sesame-store", 4, 4096);
   background.Attach(&store_pool);
 
