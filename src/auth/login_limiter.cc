@@ -70,6 +70,10 @@ Result<void> LoginLimiter::Admit(std::string_view username_key, std::string_view
           Limited((allowed_at - now).count(), "wait before trying this account again"));
     }
   }
+  return AdmitAddress(ip, now);
+}
+
+Result<void> LoginLimiter::AdmitAddress(std::string_view ip, TimePoint now) {
   auto attempts = rates_.Hit(AttemptKey(ip), attempts_per_ip_.window, now);
   if (!attempts) {
     return tl::unexpected(attempts.error());

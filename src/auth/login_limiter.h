@@ -37,6 +37,9 @@ class LoginLimiter {
   // retry_after_seconds if not; kUnavailable if the store is down.
   [[nodiscard]] Result<void> Admit(std::string_view username_key, std::string_view ip,
                                    TimePoint now);
+  // Counts an attempt against the address budget only (registration, where there is no
+  // account yet). kRateLimited with retry_after_seconds, kUnavailable.
+  [[nodiscard]] Result<void> AdmitAddress(std::string_view ip, TimePoint now);
   // After a failed password check; returns the failure count of the (account, prefix) pair.
   [[nodiscard]] Result<int64_t> RecordFailure(std::string_view username_key, std::string_view ip,
                                               TimePoint now);

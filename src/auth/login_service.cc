@@ -94,6 +94,10 @@ Result<LoginResult> LoginService::Login(const LoginRequest& request) {
   return LoginResult{std::move(**found), std::move(*session)};
 }
 
+Result<void> LoginService::AdmitRegistration(std::string_view ip) {
+  return limiter_.AdmitAddress(ip, clock_.Now());
+}
+
 Error LoginService::Fail(std::string_view username_key, std::string_view user_id,
                          std::string_view ip, std::string_view why) {
   AuthCounters::Bump(counters_.logins_failed);

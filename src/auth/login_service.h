@@ -50,6 +50,10 @@ class LoginService {
   // kForbidden (device limit with on_limit = refuse), kUnavailable.
   [[nodiscard]] Result<LoginResult> Login(const LoginRequest& request);
 
+  // Registration shares the per-address budget of logins, so it cannot be used to burn
+  // argon2id time or probe usernames faster than logins can. kRateLimited, kUnavailable.
+  [[nodiscard]] Result<void> AdmitRegistration(std::string_view ip);
+
   LoginService(store::UserStore& users, SessionService& sessions, LoginLimiter& limiter,
                AuditTrail& audit, const crypto::PasswordHasher& hasher, const Clock& clock,
                AuthCounters& counters, std::string dummy_hash);

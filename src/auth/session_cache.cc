@@ -82,6 +82,25 @@ void SessionCache::Invalidate(const SecretHash& key) {
   shard.entries.erase(key);
 }
 
+void SessionCache::InsertDead(const SecretHash& key, ErrorCode code) {
+  Shard& shard = ShardFor(key);
+  std::lock_guard lock(shard.mu);
+  if (shard.dead.size() >= kMaxDeadPerShard) {
+    shard.dead.clear();
+  }
+  shard.dead[key] = code;
+}
+
+std::optional<ErrorCode> SessionCache::FindDead(const SecretHash& key) const {
+  const Shard& shard = ShardFor(key);
+  std::lock_guard lock(shard.mu);
+  auto it = shard.dead.find(key);
+  if (it == shard.dead.end()) {
+    return std::nullopt;
+  }
+  return it->second;
+}
+
 void SessionCache::Clear() {
   EraseIf([](const CachedSession&) { return true; });
 }

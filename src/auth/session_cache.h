@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/result.h"
 #include "store/session_store.h"
 
 namespace sesame::auth {
@@ -80,6 +81,13 @@ class SessionCache {
   void Clear();
   size_t size() const;
 
+  // Secrets that can never become valid again (unknown: secrets are 256 random bits minted by
+  // the server; revoked or expired: both are permanent) are remembered with their error, so
+  // garbage or dead tokens do not cost a store read each. Kept apart from live entries, with
+  // their own bound, so a flood of garbage cannot push hot sessions out.
+  void InsertDead(const SecretHash& key, ErrorCode code);
+  std::optional<ErrorCode> FindDead(const SecretHash& key) const;
+
  private:
   struct KeyHash {
     size_t operator()(const SecretHash& k) const;
@@ -87,7 +95,9 @@ class SessionCache {
   struct Shard {
     mutable std::mutex mu;
     std::unordered_map<SecretHash, EntryPtr, KeyHash> entries;  // guarded by mu
+    std::unordered_map<SecretHash, ErrorCode, KeyHash> dead;    // guarded by mu
   };
+  static constexpr size_t kMaxDeadPerShard = 4096;
   static constexpr size_t kShards = 16;
 
   Shard& ShardFor(const SecretHash& key) { return shards_[key[0] % kShards]; }

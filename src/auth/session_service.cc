@@ -60,6 +60,12 @@ std::optional<Result<Authenticated>> SessionService::FindCached(std::string_view
   const SecretHash key = HashSecret(session_secret);
   SessionCache::EntryPtr entry = cache_.Find(key);
   const int64_t now = ToUnixSeconds(clock_.Now());
+  if (!entry) {
+    if (auto dead = cache_.FindDead(key)) {
+      AuthCounters::Bump(counters_.session_cache_hits);
+      return Result<Authenticated>(MakeError(*dead, "known dead session token"));
+    }
+  }
   if (!entry || now - entry->loaded_at >= policy_.cache_revalidate_after.count()) {
     AuthCounters::Bump(counters_.session_cache_misses);
     return std::nullopt;
@@ -97,6 +103,18 @@ void SessionService::MaybeWriteLastSeen(SessionCache::Entry& entry, int64_t now)
 
 Result<Authenticated> SessionService::Load(std::string_view session_secret) {
   const SecretHash key = HashSecret(session_secret);
+  auto loaded = LoadUncached(key);
+  if (!loaded) {
+    const ErrorCode code = loaded.error().code;
+    if (code == ErrorCode::kInvalidToken || code == ErrorCode::kSessionRevoked ||
+        code == ErrorCode::kSessionExpired) {
+      cache_.InsertDead(key, code);
+    }
+  }
+  return loaded;
+}
+
+Result<Authenticated> SessionService::LoadUncached(const SecretHash& key) {
   const uint64_t fill_epoch = cache_.BeginFill();
   auto found = sessions_.FindSessionBySecretHash(SecretHashText(key));
   if (!found) {

@@ -85,6 +85,7 @@ class SessionService {
 
  private:
   void MaybeWriteLastSeen(SessionCache::Entry& entry, int64_t now);
+  Result<Authenticated> LoadUncached(const SecretHash& key);
 
   store::SessionStore& sessions_;
   store::UserStore& users_;

@@ -1603,6 +1603,26 @@ class IpBudgetTest(ServerTestCase):
             self.assertEqual(self.login(name, password, source_address=elsewhere).status, 200)
 
 
+class RegistrationBudgetTest(ServerTestCase):
+    """Registration spends the same per-address budget as logins."""
+    CONFIG = {"auth": {"registration": "open"},
+              "limits": {"login_attempts_per_ip": "3 per 1m"}}
+
+    def test_registration_is_rate_limited_per_address(self):
+        # setUpClass spent one attempt (the admin login): two registrations remain.
+        for _ in range(2):
+            r = self.server.request("POST", "/v1/users", json={
+                "username": unique_name("reg"), "password": new_password()})
+            self.assertEqual(r.status, 201, r)
+        name = unique_name("reg")
+        r = self.server.request("POST", "/v1/users",
+                                json={"username": name, "password": new_password()})
+        self.assertError(r, 429, "rate_limited")
+        # Refused before anything was written.
+        r = self.admin.get("/v1/admin/users?search=" + name)
+        self.assertEqual(r.json["users"], [])
+
+
 # ------------------------------------------------------------------------------------------------
 # Device limits
 # ------------------------------------------------------------------------------------------------

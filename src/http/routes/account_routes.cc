@@ -29,6 +29,9 @@ void AddAccountRoutes(Router& router, const RouteContext& context) {
     }
     const std::string ip(request.remote_ip);
     return Deferred{&context.cpu_pool, [&context, fields = std::move(*fields), ip]() mutable {
+                      if (auto admitted = context.login.AdmitRegistration(ip); !admitted) {
+                        return ErrorResponse(admitted.error());
+                      }
                       auto user = context.accounts.CreateUser(*fields.String("username"),
                                                               *fields.String("password"), {},
                                                               auth::Actor{{}, ip});

@@ -70,6 +70,22 @@ TEST_F(SessionServiceTest, UnknownSecretIsInvalidToken) {
   EXPECT_THAT(f.sessions.Load("no-such-secret"), HasError(ErrorCode::kInvalidToken));
 }
 
+TEST_F(SessionServiceTest, DeadSecretsAreAnsweredWithoutTheStore) {
+  NewSession s = NewLogin();
+  ASSERT_THAT(f.sessions.Revoke(s.record.id, "logout", {}), IsOk());
+  EXPECT_THAT(f.sessions.Load(s.session_secret), HasError(ErrorCode::kSessionRevoked));
+  EXPECT_THAT(f.sessions.Load("garbage"), HasError(ErrorCode::kInvalidToken));
+  f.store.SetUnavailable(true);  // from here on, any store read would say unavailable
+  auto revoked = f.sessions.FindCached(s.session_secret);
+  ASSERT_TRUE(revoked.has_value());
+  EXPECT_THAT(*revoked, HasError(ErrorCode::kSessionRevoked));
+  auto garbage = f.sessions.FindCached("garbage");
+  ASSERT_TRUE(garbage.has_value());
+  EXPECT_THAT(*garbage, HasError(ErrorCode::kInvalidToken));
+  // A live session is not affected by its neighbours' deaths.
+  EXPECT_FALSE(f.sessions.FindCached("another-unknown").has_value());
+}
+
 TEST_F(SessionServiceTest, IdleTimeoutSlidesOnUse) {
   NewSession s = NewLogin();
   ASSERT_THAT(f.sessions.Load(s.session_secret), IsOk());
