@@ -66,7 +66,8 @@ Result<std::unique_ptr<Node>> Node::Open(const config::Config& config, NodeOptio
       auth::RateLimit{config.limits.login_failures_per_user.count,
                       config.limits.login_failures_per_user.window},
       auth::RateLimit{config.limits.login_attempts_per_ip.count,
-                      config.limits.login_attempts_per_ip.window});
+                      config.limits.login_attempts_per_ip.window},
+      config.limits.login_backoff);
   node->sessions_ = std::make_unique<auth::SessionService>(
       *node->sessions_store_, *node->users_, *node->audit_, *node->clock_,
       SessionPolicyFrom(config), *background, node->counters_);

@@ -46,11 +46,11 @@ std::string AddressPrefix(std::string_view ip) {
   return text;
 }
 
-Seconds LoginLimiter::DelayAfter(int64_t failures) {
+Seconds LoginLimiter::DelayAfter(int64_t failures) const {
   if (failures < 3) {
     return Seconds(0);
   }
-  return Seconds(int64_t{1} << std::min<int64_t>(failures - 3, 20));
+  return backoff_ * (int64_t{1} << std::min<int64_t>(failures - 3, 20));
 }
 
 Result<void> LoginLimiter::Admit(std::string_view username_key, std::string_view ip,

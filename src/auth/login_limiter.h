@@ -2,8 +2,9 @@
 
 // Brute-force limits for logins that cannot be turned against the account owner
 // (API.md "limits"). Two counters, both in the RateStore so every process sees them:
-// - failures per (account, client address prefix): each failure past the third makes the
-//   next attempt wait twice as long (1 s, 2 s, 4 s, ...), and at `failures_per_user.count`
+// - failures per (account, client address prefix): from the third failure on, the next attempt
+//   waits `backoff`, then twice as long after each further failure (1 s, 2 s, 4 s, ... by
+//   default), and at `failures_per_user.count`
 //   failures the pair is blocked until its window ends. An attacker on another network
 //   prefix counts separately, so they cannot keep the real user out;
 // - attempts per client address prefix, whatever the account: a budget per window.
@@ -30,8 +31,12 @@ std::string AddressPrefix(std::string_view ip);
 
 class LoginLimiter {
  public:
-  LoginLimiter(store::RateStore& rates, RateLimit failures_per_user, RateLimit attempts_per_ip)
-      : rates_(rates), failures_per_user_(failures_per_user), attempts_per_ip_(attempts_per_ip) {}
+  LoginLimiter(store::RateStore& rates, RateLimit failures_per_user, RateLimit attempts_per_ip,
+               Seconds backoff = Seconds(1))
+      : rates_(rates),
+        failures_per_user_(failures_per_user),
+        attempts_per_ip_(attempts_per_ip),
+        backoff_(backoff) {}
 
   // Counts an attempt from `ip` and says whether it may go ahead: kRateLimited with
   // retry_after_seconds if not; kUnavailable if the store is down.
@@ -45,13 +50,14 @@ class LoginLimiter {
                                               TimePoint now);
   [[nodiscard]] Result<void> RecordSuccess(std::string_view username_key, std::string_view ip);
 
-  // Delay required after `failures` failures (0 for the first three).
-  static Seconds DelayAfter(int64_t failures);
+  // Delay required after `failures` failures (0 for the first two).
+  Seconds DelayAfter(int64_t failures) const;
 
  private:
   store::RateStore& rates_;
   const RateLimit failures_per_user_;
   const RateLimit attempts_per_ip_;
+  const Seconds backoff_;
 };
 
 }  // namespace sesame::auth

@@ -107,7 +107,7 @@ Error LoginService::Fail(std::string_view username_key, std::string_view user_id
     return failures.error();
   }
   audit_.Record("login_failed", user_id, {}, actor, why);
-  if (LoginLimiter::DelayAfter(*failures) > Seconds(0)) {
+  if (limiter_.DelayAfter(*failures) > Seconds(0)) {
     audit_.Record("login_throttled", user_id, {}, actor,
                   std::to_string(*failures) + " failures from " + AddressPrefix(ip));
   }

@@ -4,13 +4,17 @@
 
 namespace sesame::cli {
 
-Result<config::Config> LoadCliConfig(const CliContext& context) {
+Result<config::Config> LoadCliConfig(const CliContext& context,
+                                     const std::map<std::string, std::string>& overrides) {
   config::ConfigSources sources;
   sources.file = context.config_file;
   sources.file_is_explicit = !context.config_file.empty();
   sources.environment = context.environment;
   if (!context.data_dir.empty()) {
     sources.overrides["server.data_dir"] = context.data_dir;
+  }
+  for (const auto& [key, value] : overrides) {
+    sources.overrides[key] = value;
   }
   return config::LoadConfig(sources);
 }

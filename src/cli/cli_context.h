@@ -28,7 +28,9 @@ struct CliContext {
 };
 
 // The effective configuration: file, then SESAME_* environment, then command-line flags.
-[[nodiscard]] Result<config::Config> LoadCliConfig(const CliContext& context);
+// `overrides` are more command-line flags by key ("server.listen"), winning over everything.
+[[nodiscard]] Result<config::Config> LoadCliConfig(
+    const CliContext& context, const std::map<std::string, std::string>& overrides = {});
 
 // The data directory to work on, or nullopt after reporting a configuration error.
 std::optional<std::string> DataDir(CliContext& context);

@@ -11,19 +11,11 @@ void AddServeCommand(CLI::App& app, CliContext& context) {
   auto listen = std::make_shared<std::string>();
   serve->add_option("--listen", *listen, "HOST:PORT to listen on (default 127.0.0.1:8080)");
   serve->callback([&context, listen] {
-    CliContext flags = context;
-    auto config = LoadCliConfig(flags);
-    if (config && !listen->empty()) {
-      config::ConfigSources sources;
-      sources.file = context.config_file;
-      sources.file_is_explicit = !context.config_file.empty();
-      sources.environment = context.environment;
-      if (!context.data_dir.empty()) {
-        sources.overrides["server.data_dir"] = context.data_dir;
-      }
-      sources.overrides["server.listen"] = *listen;
-      config = config::LoadConfig(sources);
+    std::map<std::string, std::string> overrides;
+    if (!listen->empty()) {
+      overrides["server.listen"] = *listen;
     }
+    auto config = LoadCliConfig(context, overrides);
     if (!config) {
       *context.err << ErrorCodeName(config.error().code) << ": " << config.error().detail << "\n";
       context.exit_code = kExitUsage;

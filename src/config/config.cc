@@ -280,6 +280,9 @@ const std::vector<Key>& Keys() {
              return Quote(std::to_string(r.count) + " per " + FormatDuration(r.window));
            }});
     }
+    k.push_back({"limits", "login_backoff",
+                 Parsed(&C::limits, &C::Limits::login_backoff, ParseDuration),
+                 DurationOut(&C::limits, &C::Limits::login_backoff)});
     k.push_back({"store", "users",
                  [](Config& c, std::string_view v) -> Result<void> {
                    if (v != "sqlite" && !v.starts_with("postgresql://") &&

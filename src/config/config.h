@@ -62,6 +62,8 @@ struct Config {
   struct Limits {
     Rate login_failures_per_user{10, Seconds(15 * 60)};
     Rate login_attempts_per_ip{100, Seconds(60)};
+    // The first growing delay (after the third failure); each next failure doubles it.
+    Seconds login_backoff{1};
   } limits;
   struct Store {
     std::string users = "sqlite";     // sqlite | postgresql://...

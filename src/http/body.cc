@@ -24,17 +24,13 @@ bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
 Result<BodyFields> ParseForm(std::string_view body, std::span<const FieldSpec> specs) {
   BodyFields out;
   out.is_form = true;
-  std::string_view rest = body;
-  while (!rest.empty()) {
-    const size_t amp = rest.find('&');
-    const std::string_view pair = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-    const size_t eq = pair.find('=');
-    auto name = FormDecode(pair.substr(0, eq));
-    auto value =
-        FormDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+  bool malformed = false;
+  ForEachFormPair(body, [&](std::string_view raw_name, std::string_view raw_value) {
+    auto name = FormDecode(raw_name);
+    auto value = FormDecode(raw_value);
     if (!name || !value) {
-      return Bad("malformed form body");
+      malformed = true;
+      return false;
     }
     for (const FieldSpec& spec : specs) {
       if (spec.name != *name) {
@@ -53,6 +49,10 @@ Result<BodyFields> ParseForm(std::string_view body, std::span<const FieldSpec> s
           break;
       }
     }
+    return true;
+  });
+  if (malformed) {
+    return Bad("malformed form body");
   }
   return out;
 }

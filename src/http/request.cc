@@ -94,18 +94,16 @@ bool Request::HasHeader(std::string_view name) const {
 }
 
 std::optional<std::string> Request::QueryParam(std::string_view name) const {
-  std::string_view rest = query;
-  while (!rest.empty()) {
-    const size_t amp = rest.find('&');
-    const std::string_view pair = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-    const size_t eq = pair.find('=');
-    auto key = FormDecode(pair.substr(0, eq));
+  std::optional<std::string> found;
+  ForEachFormPair(query, [&](std::string_view raw_name, std::string_view raw_value) {
+    auto key = FormDecode(raw_name);
     if (key && *key == name) {
-      return FormDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+      found = FormDecode(raw_value);
+      return false;
     }
-  }
-  return std::nullopt;
+    return true;
+  });
+  return found;
 }
 
 std::optional<std::string> FormDecode(std::string_view text) {

@@ -48,4 +48,22 @@ struct Request {
 // application/x-www-form-urlencoded decoding ('+' is a space). nullopt for a bad %-escape.
 std::optional<std::string> FormDecode(std::string_view text);
 
+// Calls visit(raw_name, raw_value) for each "name=value" pair of a query string or form body
+// (not yet decoded; a pair without '=' has an empty value). Stops early when visit returns
+// false.
+template <typename Visit>
+void ForEachFormPair(std::string_view text, Visit visit) {
+  while (!text.empty()) {
+    const size_t amp = text.find('&');
+    const std::string_view pair = text.substr(0, amp);
+    text = amp == std::string_view::npos ? std::string_view() : text.substr(amp + 1);
+    const size_t eq = pair.find('=');
+    const std::string_view value =
+        eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    if (!visit(pair.substr(0, eq), value)) {
+      return;
+    }
+  }
+}
+
 }  // namespace sesame::http

@@ -361,9 +361,12 @@ RateCounter ReadCounter(const SqliteStatement& row) {
                      .last_hit = row.Time(3)};
 }
 
-// Runs a statement that returns at most one user.
-Result<std::optional<User>> QueryUser(SqliteConnection& connection, std::string_view sql,
-                                      std::string_view param, std::string_view operation) {
+// Runs a statement with one text parameter that returns at most one row, read by `read`
+// (ReadUser or ReadSession).
+template <typename T>
+Result<std::optional<T>> QueryOne(SqliteConnection& connection, std::string_view sql,
+                                  std::string_view param, std::string_view operation,
+                                  Result<T> (*read)(const SqliteStatement&, std::string_view)) {
   auto statement = connection.Prepare(sql, operation);
   if (!statement) {
     return tl::unexpected(statement.error());
@@ -376,25 +379,11 @@ Result<std::optional<User>> QueryUser(SqliteConnection& connection, std::string_
   if (!*row) {
     return std::nullopt;
   }
-  return ReadUser(*statement, operation);
-}
-
-// Runs a statement that returns at most one session.
-Result<std::optional<Session>> QuerySession(SqliteConnection& connection, std::string_view sql,
-                                            std::string_view param, std::string_view operation) {
-  auto statement = connection.Prepare(sql, operation);
-  if (!statement) {
-    return tl::unexpected(statement.error());
+  auto value = read(*statement, operation);
+  if (!value) {
+    return tl::unexpected(value.error());
   }
-  statement->BindText(1, param);
-  auto row = statement->Step();
-  if (!row) {
-    return tl::unexpected(row.error());
-  }
-  if (!*row) {
-    return std::nullopt;
-  }
-  return ReadSession(*statement, operation);
+  return std::optional<T>(std::move(*value));
 }
 
 // Reads every remaining session row of a prepared and bound statement.
@@ -629,12 +618,12 @@ Result<void> SqliteStore::CreateUser(const User& user) {
 
 Result<std::optional<User>> SqliteStore::FindUserById(std::string_view user_id) {
   Lease connection = Borrow();
-  return QueryUser(*connection, kSelectUserById, user_id, "FindUserById");
+  return QueryOne<User>(*connection, kSelectUserById, user_id, "FindUserById", ReadUser);
 }
 
 Result<std::optional<User>> SqliteStore::FindUserByKey(std::string_view username_key) {
   Lease connection = Borrow();
-  return QueryUser(*connection, kSelectUserByKey, username_key, "FindUserByKey");
+  return QueryOne<User>(*connection, kSelectUserByKey, username_key, "FindUserByKey", ReadUser);
 }
 
 Result<std::vector<User>> SqliteStore::ListUsers(std::string_view key_substring, size_t limit) {
@@ -823,7 +812,8 @@ Result<CreateSessionOutcome> SqliteStore::CreateSession(const Session& session, 
 
 Result<std::optional<Session>> SqliteStore::FindSessionById(std::string_view session_id) {
   Lease connection = Borrow();
-  return QuerySession(*connection, kSelectSessionById, session_id, "FindSessionById");
+  return QueryOne<Session>(*connection, kSelectSessionById, session_id, "FindSessionById",
+                           ReadSession);
 }
 
 Result<std::optional<Session>> SqliteStore::FindSessionBySecretHash(std::string_view secret_hash) {
@@ -831,8 +821,8 @@ Result<std::optional<Session>> SqliteStore::FindSessionBySecretHash(std::string_
     return std::nullopt;  // jwt-mode sessions have no secret
   }
   Lease connection = Borrow();
-  return QuerySession(*connection, kSelectSessionBySecretHash, secret_hash,
-                      "FindSessionBySecretHash");
+  return QueryOne<Session>(*connection, kSelectSessionBySecretHash, secret_hash,
+                           "FindSessionBySecretHash", ReadSession);
 }
 
 Result<std::vector<Session>> SqliteStore::ListLiveSessions(std::string_view user_id,

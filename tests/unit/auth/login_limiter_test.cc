@@ -27,17 +27,20 @@ class LoginLimiterTest : public ::testing::Test {
   }
 };
 
+TEST_F(LoginLimiterTest, DelaysGrowFromTheThirdFailure) {
+  EXPECT_EQ(limiter.DelayAfter(2), Seconds(0));
+  EXPECT_EQ(limiter.DelayAfter(3), Seconds(1));
+  EXPECT_EQ(limiter.DelayAfter(4), Seconds(2));
+  EXPECT_EQ(limiter.DelayAfter(6), Seconds(8));
+  LoginLimiter slower(store, RateLimit{5, Seconds(900)}, RateLimit{20, Seconds(60)}, Seconds(3));
+  EXPECT_EQ(slower.DelayAfter(3), Seconds(3));
+  EXPECT_EQ(slower.DelayAfter(5), Seconds(12));
+}
+
 TEST(AddressPrefix, GroupsIpv4By24AndIpv6By64) {
   EXPECT_EQ(AddressPrefix("203.0.113.77"), "203.0.113.0/24");
   EXPECT_EQ(AddressPrefix("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::/64");
   EXPECT_EQ(AddressPrefix("not-an-ip"), "not-an-ip");
-}
-
-TEST(LoginLimiter, DelaysGrowFromTheThirdFailure) {
-  EXPECT_EQ(LoginLimiter::DelayAfter(2), Seconds(0));
-  EXPECT_EQ(LoginLimiter::DelayAfter(3), Seconds(1));
-  EXPECT_EQ(LoginLimiter::DelayAfter(4), Seconds(2));
-  EXPECT_EQ(LoginLimiter::DelayAfter(6), Seconds(8));
 }
 
 TEST_F(LoginLimiterTest, WaitsAfterRepeatedFailuresThenAdmitsAgain) {
