@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "app/node.h"
+#include "auth/key_publisher.h"
 #include "http/access_log.h"
 #include "http/metrics.h"
 #include "http/route_context.h"
@@ -18,6 +19,7 @@
 #include "http/routes/routes.h"
 #include "http/server.h"
 #include "http/worker_pool.h"
+#include "jose/algorithm.h"
 
 namespace sesame::app {
 namespace {
@@ -38,7 +40,8 @@ class PoolBackground final : public auth::Background {
 // nodes) and purges expired records, on its own thread so no request waits for it.
 class Maintenance {
  public:
-  explicit Maintenance(Node& node) : node_(node), thread_([this] { Loop(); }) {}
+  Maintenance(Node& node, auth::KeyPublisher& keys)
+      : node_(node), keys_(keys), thread_([this] { Loop(); }) {}
   ~Maintenance() {
     {
       std::lock_guard lock(mu_);
@@ -57,6 +60,10 @@ class Maintenance {
       if (auto followed = node_.sessions().FollowChanges(); !followed) {
         spdlog::warn("change feed: {}", followed.error().detail);
       }
+      if (auto refreshed = keys_.Refresh(); !refreshed) {
+        spdlog::warn("key ring not reloaded (still serving the previous keys): {}",
+                     refreshed.error().detail);
+      }
       if (std::chrono::steady_clock::now() >= next_purge) {
         const TimePoint now = node_.clock().Now();
         // Revoked and expired sessions stay a day so late requests get session_revoked
@@ -71,6 +78,7 @@ class Maintenance {
   }
 
   Node& node_;
+  auth::KeyPublisher& keys_;
   std::mutex mu_;
   std::condition_variable wake_;
   bool stop_ = false;  // guarded by mu_
@@ -135,6 +143,17 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
   }
   Node& node = **opened;
 
+  // The signing key ring: created on first start, reloaded when `sesame keys rotate` changes it.
+  const auto alg = jose::ParseAlgorithm(config.jwt.algorithm);
+  if (!alg) {
+    return MakeError(ErrorCode::kInvalidConfig, "jwt.algorithm: unknown algorithm");
+  }
+  auto keys = auth::KeyPublisher::Open(config.server.data_dir + "/keys.json", *alg,
+                                       config.jwt.access_ttl + Seconds(60), node.clock());
+  if (!keys) {
+    return tl::unexpected(keys.error());
+  }
+
   // Queues are short on purpose: a login flood beyond them is answered 503 at once.
   http::WorkerPool cpu_pool("sesame-argon2", cpu_threads, 32 * cpu_threads, /*nice=*/19);
   http::WorkerPool store_pool("sesame-store", 4, 4096);
@@ -163,12 +182,14 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
                              cpu_pool,
                              store_pool,
                              nullptr,
+                             nullptr,
                              {},
                              {}};
   http::Router router;
   http::AddAllRoutes(router, context);
   http::Metrics metrics(router.RouteNames());
   context.metrics = &metrics;
+  context.keys = keys->get();
   context.check_ready = [&node] { return node.CheckReady(); };
   http::AccessLog access_log(config.server.access_log);
 
@@ -236,7 +257,7 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
     options.on_listening(*port);
   }
   {
-    Maintenance maintenance(node);
+    Maintenance maintenance(node, **keys);
     server.Run();
     spdlog::info("shutting down: draining worker pools");
   }

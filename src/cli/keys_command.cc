@@ -4,6 +4,8 @@
 
 #include <iostream>
 
+#include "auth/key_ring.h"
+#include "common/clock.h"
 #include "common/files.h"
 #include "jose/algorithm.h"
 #include "jose/jwk.h"
@@ -58,27 +60,68 @@ void List(CliContext& context) {
     return;
   }
   const std::string path = KeyStorePath(*data_dir);
-  auto text = ReadSecretFile(path);
-  if (!text) {
-    *context.err << "no key store at " << path
-                 << " (the server creates one when it first starts)\n";
+  auto ring = auth::KeyRing::Load(path);
+  if (!ring) {
+    *context.err << ErrorCodeName(ring.error().code) << ": " << ring.error().detail
+                 << " (the server creates the key ring when it first starts)\n";
     context.exit_code = kExitUsage;
     return;
   }
-  auto keys = jose::KeySet::FromJson(text->view());
-  if (!keys) {
-    *context.err << "invalid_key: " << path << ": " << keys.error().detail << "\n";
-    context.exit_code = kExitUsage;
-    return;
-  }
-  *context.out << "KID                                          ALG    PRIVATE\n";
-  for (const jose::Jwk& key : keys->keys()) {
-    std::string kid = key.kid();
+  *context.out
+      << "KID                                          ALG    STATE    CREATED    RETIRED\n";
+  for (const auth::RingKey& key : ring->keys()) {
+    std::string kid = key.jwk.kid();
     kid.resize(std::max<size_t>(kid.size(), 44), ' ');
-    std::string alg(jose::AlgorithmName(key.algorithm()));
+    std::string alg(jose::AlgorithmName(key.jwk.algorithm()));
     alg.resize(6, ' ');
-    *context.out << kid << " " << alg << " " << (key.has_private() ? "yes" : "no") << "\n";
+    std::string state(auth::KeyStateName(key.state));
+    state.resize(8, ' ');
+    *context.out << kid << " " << alg << " " << state << " " << ToUnixSeconds(key.created_at) << " "
+                 << (key.retired_at ? std::to_string(ToUnixSeconds(*key.retired_at)) : "-") << "\n";
   }
+}
+
+struct RotateOptions {
+  std::string alg;
+  bool force = false;
+};
+
+void Rotate(CliContext& context, const RotateOptions& options) {
+  auto config = LoadCliConfig(context);
+  if (!config) {
+    *context.err << ErrorCodeName(config.error().code) << ": " << config.error().detail << "\n";
+    context.exit_code = kExitUsage;
+    return;
+  }
+  const auto alg = jose::ParseAlgorithm(options.alg.empty() ? config->jwt.algorithm : options.alg);
+  if (!alg) {
+    *context.err << "invalid_request: --alg must be one of " << AlgorithmList() << "\n";
+    context.exit_code = kExitUsage;
+    return;
+  }
+  const std::string path = KeyStorePath(config->server.data_dir);
+  const TimePoint now = SystemClock().Now();
+  auto ring = auth::KeyRing::LoadOrCreate(path, *alg, now);
+  if (!ring) {
+    *context.err << ErrorCodeName(ring.error().code) << ": " << ring.error().detail << "\n";
+    context.exit_code = kExitUsage;
+    return;
+  }
+  // Retired keys must outlive every token they signed: the access TTL plus the leeway.
+  if (auto rotated = ring->Rotate(*alg, now, config->jwt.access_ttl + Seconds(60), options.force);
+      !rotated) {
+    *context.err << ErrorCodeName(rotated.error().code) << ": " << rotated.error().detail
+                 << " (--force)\n";
+    context.exit_code = kExitFailed;
+    return;
+  }
+  if (auto saved = ring->Save(path); !saved) {
+    *context.err << "io_error: " << saved.error().detail << "\n";
+    context.exit_code = kExitUsage;
+    return;
+  }
+  *context.out << "active key is now " << ring->active().kid() << "; a running server picks it "
+               << "up within a second\n";
 }
 
 }  // namespace
@@ -88,7 +131,8 @@ std::string KeyStorePath(const std::string& data_dir) {
 }
 
 void AddKeysCommand(CLI::App& app, CliContext& context) {
-  CLI::App* keys = app.add_subcommand("keys", "Signing keys: generate a JWK, list the key store");
+  CLI::App* keys =
+      app.add_subcommand("keys", "Signing keys: generate a JWK, list and rotate the key ring");
   keys->require_subcommand(1);
 
   CLI::App* generate = keys->add_subcommand(
@@ -103,8 +147,17 @@ void AddKeysCommand(CLI::App& app, CliContext& context) {
                        "Write the key to FILE (mode 0600) instead of stdout");
   generate->callback([&context, options] { Generate(context, options->alg, options->out); });
 
-  CLI::App* list = keys->add_subcommand("list", "List the keys in the data directory's store");
+  CLI::App* list = keys->add_subcommand("list", "List the keys of the data directory's key ring");
   list->callback([&context] { List(context); });
+
+  CLI::App* rotate = keys->add_subcommand(
+      "rotate", "Make the next key active; the old one verifies until its tokens expire");
+  auto rotate_options = std::make_shared<RotateOptions>();
+  rotate->add_option("--alg", rotate_options->alg,
+                     "Algorithm of the new next key (default: jwt.algorithm)");
+  rotate->add_flag("--force", rotate_options->force,
+                   "Rotate even if the next key was published less than 5 minutes ago");
+  rotate->callback([&context, rotate_options] { Rotate(context, *rotate_options); });
 }
 
 }  // namespace sesame::cli

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "auth/key_ring.h"
 #include "cli/keys_command.h"
 #include "common/base64url.h"
 #include "common/files.h"
@@ -82,26 +83,33 @@ struct VerifyOptions {
 };
 
 void Verify(CliContext& context, const VerifyOptions& options) {
-  std::string jwks_path = options.jwks;
-  if (jwks_path.empty()) {
-    const auto data_dir = DataDir(context);
-    if (!data_dir) {
-      return;
-    }
-    jwks_path = KeyStorePath(*data_dir);
-  }
-  if (jwks_path.starts_with("http://") || jwks_path.starts_with("https://")) {
+  if (options.jwks.starts_with("http://") || options.jwks.starts_with("https://")) {
     // TODO(#4): fetch the JWKS over HTTP with the embeddable verifier's client.
     Fail(context, {ErrorCode::kInvalidRequest, "--jwks URL is not supported yet; pass a file"},
          kExitUsage);
     return;
   }
-  auto text = ReadSecretFile(jwks_path);
-  if (!text) {
-    Fail(context, text.error(), kExitUsage);
-    return;
+  Result<jose::KeySet> keys;
+  if (options.jwks.empty()) {
+    // The data directory's key ring: every key in it may have signed a live token.
+    const auto data_dir = DataDir(context);
+    if (!data_dir) {
+      return;
+    }
+    auto ring = auth::KeyRing::Load(KeyStorePath(*data_dir));
+    if (!ring) {
+      Fail(context, ring.error(), kExitUsage);
+      return;
+    }
+    keys = ring->VerificationKeys(FromUnixSeconds(0), Seconds(int64_t{1} << 40));
+  } else {
+    auto text = ReadSecretFile(options.jwks);
+    if (!text) {
+      Fail(context, text.error(), kExitUsage);
+      return;
+    }
+    keys = jose::KeySet::FromJson(text->view());
   }
-  auto keys = jose::KeySet::FromJson(text->view());
   if (!keys) {
     Fail(context, keys.error(), kExitUsage);
     return;

@@ -10,6 +10,7 @@
 
 #include "auth/account_service.h"
 #include "auth/auth_counters.h"
+#include "auth/key_publisher.h"
 #include "auth/login_service.h"
 #include "auth/session_service.h"
 #include "common/clock.h"
@@ -45,6 +46,7 @@ struct RouteContext {
   WorkerPool& cpu_pool;    // argon2id
   WorkerPool& store_pool;  // blocking store calls
   Metrics* metrics = nullptr;
+  const auth::KeyPublisher* keys = nullptr;  // the JWKS; null: not served
   // Store reachability for /readyz (blocking; runs on the store pool).
   std::function<Result<void>()> check_ready;
   // Extra metric families for /metrics (blocking; runs on the store pool).

@@ -13,6 +13,7 @@ void AddSessionRoutes(Router& router, const RouteContext& context);  // /v1/sess
 void AddAccountRoutes(Router& router, const RouteContext& context);  // /v1/users
 void AddAdminRoutes(Router& router, const RouteContext& context);    // /v1/admin/...
 void AddOpsRoutes(Router& router, const RouteContext& context);      // healthz, readyz, metrics
+void AddKeyRoutes(Router& router, const RouteContext& context);      // /.well-known/jwks.json
 
 inline void AddAllRoutes(Router& router, const RouteContext& context) {
   AddAuthRoutes(router, context);  // first: /v1/auth/verify is the hot path
@@ -20,6 +21,7 @@ inline void AddAllRoutes(Router& router, const RouteContext& context) {
   AddAccountRoutes(router, context);
   AddAdminRoutes(router, context);
   AddOpsRoutes(router, context);
+  AddKeyRoutes(router, context);
 }
 
 }  // namespace sesame::http

@@ -141,19 +141,37 @@ TEST_F(CliTest, DecodeMarksOutputUnverified) {
   EXPECT_EQ(Sesame({"token", "decode", "not-a-token"}).code, 1);
 }
 
-TEST_F(CliTest, VerifyDefaultsToTheDataDirectoryKeyStore) {
-  const std::string key = GenerateKey("EdDSA");
-  ASSERT_TRUE(
-      WriteFileAtomically(dir_ + "/keys.json", R"({"keys":[)" + *ReadFile(key) + "]}", 0600));
+TEST_F(CliTest, VerifyDefaultsToTheDataDirectoryKeyRing) {
+  // No ring yet: rotate creates one (ES256, jwt.algorithm's default) and rotates it at once.
+  const CliRun rotate = Sesame({"keys", "rotate", "--force", "--alg", "EdDSA", "--data-dir", dir_});
+  ASSERT_EQ(rotate.code, 0) << rotate.err;
+  std::string active_jwk;
+  std::string active_kid;
+  const json ring = json::parse(*ReadFile(dir_ + "/keys.json"));
+  for (const auto& k : ring["keys"]) {
+    if (k["state"] == "active") {
+      active_jwk = k["jwk"].dump();
+      active_kid = k["jwk"]["kid"].get<std::string>();
+    }
+  }
+  ASSERT_FALSE(active_jwk.empty());
+  EXPECT_NE(rotate.out.find(active_kid), std::string::npos) << rotate.out;
+  const std::string key = dir_ + "/active.json";
+  ASSERT_TRUE(WriteFileAtomically(key, active_jwk, 0600));
   const std::string token = SignToken(key, {{"sub", "u1"}, {"exp", Now() + 60}});
   const CliRun verify = Sesame({"token", "verify", "--data-dir", dir_, token});
   EXPECT_EQ(verify.code, 0) << verify.err;
   const CliRun list = Sesame({"keys", "list", "--data-dir", dir_});
   EXPECT_EQ(list.code, 0) << list.err;
-  EXPECT_NE(list.out.find(json::parse(*ReadFile(key))["kid"].get<std::string>()),
-            std::string::npos);
-  EXPECT_NE(list.out.find("EdDSA"), std::string::npos);
+  EXPECT_NE(list.out.find(active_kid), std::string::npos);
+  for (const char* word : {"active", "next", "retired", "EdDSA"}) {
+    EXPECT_NE(list.out.find(word), std::string::npos) << word << " in " << list.out;
+  }
   EXPECT_EQ(Sesame({"keys", "list", "--data-dir", dir_ + "/nowhere"}).code, 2);
+  // A second rotation right away would promote a key verifiers may not have fetched yet.
+  const CliRun early = Sesame({"keys", "rotate", "--data-dir", dir_});
+  EXPECT_EQ(early.code, 1);
+  EXPECT_TRUE(early.err.starts_with("invalid_request: the next key was published")) << early.err;
 }
 
 TEST_F(CliTest, ConfigCheckPrintsTheEffectiveConfiguration) {
@@ -176,11 +194,9 @@ TEST_F(CliTest, BadConfigurationStopsWithOneLineNamingTheKey) {
 }
 
 TEST_F(CliTest, DataDirComesFromConfigurationUnlessGivenAsFlag) {
-  const std::string key = GenerateKey("ES256");
   const std::string store = dir_ + "/store";
   ASSERT_EQ(::mkdir(store.c_str(), 0700), 0);
-  ASSERT_TRUE(
-      WriteFileAtomically(store + "/keys.json", R"({"keys":[)" + *ReadFile(key) + "]}", 0600));
+  ASSERT_EQ(Sesame({"keys", "rotate", "--force", "--data-dir", store}).code, 0);
   const std::string file = dir_ + "/sesame.toml";
   ASSERT_TRUE(WriteFileAtomically(file, "[server]\ndata_dir = \"" + store + "\"\n", 0600));
   EXPECT_EQ(Sesame({"--config", file, "keys", "list"}).code, 0);
@@ -196,7 +212,11 @@ TEST_F(CliTest, HelpExitsZeroEverywhere) {
                                                {"token", "verify", "--help"},
                                                {"token", "sign", "--help"},
                                                {"token", "decode", "--help"},
-                                               {"keys", "list", "--help"}}) {
+                                               {"keys", "list", "--help"},
+                                               {"keys", "rotate", "--help"},
+                                               {"serve", "--help"},
+                                               {"user", "add", "--help"},
+                                               {"session", "list", "--help"}}) {
     const CliRun r = Sesame(args);
     EXPECT_EQ(r.code, 0) << args.back();
     EXPECT_NE(r.out.find("Usage"), std::string::npos);
