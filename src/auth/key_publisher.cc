@@ -48,9 +48,9 @@ Result<void> KeyPublisher::Refresh() {
   std::lock_guard lock(refresh_mu_);
   struct stat st;
   const bool have_stat = ::stat(path_.c_str(), &st) == 0;
-  const bool changed = have_stat && (st.st_mtim.tv_sec != file_mtime_.tv_sec ||
-                                     st.st_mtim.tv_nsec != file_mtime_.tv_nsec ||
-                                     st.st_size != file_size_);
+  const bool changed =
+      have_stat && (st.st_mtim.tv_sec != file_mtime_.tv_sec ||
+                    st.st_mtim.tv_nsec != file_mtime_.tv_nsec || st.st_size != file_size_);
   if (!changed && clock_.Now() - built_at_ < Seconds(60)) {
     return {};
   }

@@ -60,8 +60,8 @@ Result<KeyRing> KeyRing::Load(const std::string& path) {
     return tl::unexpected(text.error());
   }
   const auto doc = nlohmann::json::parse(text->view(), nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object() || !doc.contains("keys") ||
-      !doc["keys"].is_array() || doc.value("sesame_key_ring", 0) != kFormatVersion) {
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("keys") || !doc["keys"].is_array() ||
+      doc.value("sesame_key_ring", 0) != kFormatVersion) {
     return Bad(path, "not a sesame key ring (version " + std::to_string(kFormatVersion) + ")");
   }
   std::vector<RingKey> keys;
@@ -105,8 +105,7 @@ Result<KeyRing> KeyRing::Load(const std::string& path) {
   return KeyRing(std::move(keys));
 }
 
-Result<KeyRing> KeyRing::LoadOrCreate(const std::string& path, jose::Algorithm alg,
-                                      TimePoint now) {
+Result<KeyRing> KeyRing::LoadOrCreate(const std::string& path, jose::Algorithm alg, TimePoint now) {
   struct stat st;
   if (::stat(path.c_str(), &st) == 0) {
     return Load(path);
@@ -147,8 +146,7 @@ Result<void> KeyRing::Rotate(jose::Algorithm next_alg, TimePoint now, Seconds to
                      "the next key was published " +
                          std::to_string((now - next->created_at).count()) +
                          " s ago and verifiers may cache the JWKS for " +
-                         std::to_string(kJwksMaxAge.count()) +
-                         " s; wait, or force the rotation");
+                         std::to_string(kJwksMaxAge.count()) + " s; wait, or force the rotation");
   }
   auto fresh = NewKey(next_alg, KeyState::kNext, now);
   if (!fresh) {

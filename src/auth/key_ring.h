@@ -50,8 +50,8 @@ class KeyRing {
 
   // kInvalidRequest if the next key is younger than kJwksMaxAge and !force.
   // `token_lifetime` is the longest a signed token lives (access TTL plus leeway).
-  [[nodiscard]] Result<void> Rotate(jose::Algorithm next_alg, TimePoint now,
-                                    Seconds token_lifetime, bool force);
+  [[nodiscard]] Result<void> Rotate(jose::Algorithm next_alg, TimePoint now, Seconds token_lifetime,
+                                    bool force);
 
   const jose::Jwk& active() const;
   const std::vector<RingKey>& keys() const { return keys_; }

@@ -20,7 +20,8 @@ void AddKeyRoutes(Router& router, const RouteContext& context) {
     r.body = snapshot->jwks_json;
     // The next key is published at least this long before it signs (KeyRing::Rotate), so a
     // verifier that caches the set for this long never meets an unknown kid.
-    r.AddHeader("Cache-Control", "public, max-age=" + std::to_string(auth::KeyRing::kJwksMaxAge.count()));
+    r.AddHeader("Cache-Control",
+                "public, max-age=" + std::to_string(auth::KeyRing::kJwksMaxAge.count()));
     return r;
   });
 }

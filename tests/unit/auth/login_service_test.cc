@@ -131,31 +131,5 @@ TEST(LoginService, BadShapesAreInvalidRequest) {
   EXPECT_THAT(f.Login("alice", "short"), HasError(ErrorCode::kInvalidRequest));
 }
 
-TEST(AccountService, UsernamesAreUniqueCaseInsensitively) {
-  AuthFixture f;
-  f.AddUser("Alice", "password-1");
-  EXPECT_THAT(f.accounts.CreateUser("aLiCe", "password-1", {}, {}),
-              HasError(ErrorCode::kUsernameTaken));
-  EXPECT_THAT(f.accounts.CreateUser("bob", "password-1", {"Admin!"}, {}),
-              HasError(ErrorCode::kInvalidRequest));
-}
-
-TEST(AccountService, DisablingRevokesEverySessionAndIsAudited) {
-  AuthFixture f;
-  store::User alice = f.AddUser("alice", "password-1");
-  auto s = f.Login("alice", "password-1");
-  ASSERT_THAT(f.sessions.Load(s->session.session_secret), IsOk());
-  ASSERT_THAT(f.accounts.SetDisabled(alice.id, true, Actor{"u_admin", "192.0.2.9"}), IsOk());
-  EXPECT_THAT(f.sessions.Load(s->session.session_secret), HasError(ErrorCode::kSessionRevoked));
-  auto events = f.store.Recent(alice.id, 10);
-  ASSERT_THAT(events, IsOk());
-  bool disabled_event = false;
-  for (const auto& e : *events) {
-    disabled_event |= e.type == "user_disabled" && e.actor_id == "u_admin";
-  }
-  EXPECT_TRUE(disabled_event);
-  EXPECT_THAT(f.accounts.SetDisabled("u_missing", true, {}), HasError(ErrorCode::kNotFound));
-}
-
 }  // namespace
 }  // namespace sesame::auth
