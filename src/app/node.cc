@@ -56,7 +56,7 @@ Result<std::unique_ptr<Node>> Node::Open(const config::Config& config, NodeOptio
   if (!hasher) {
     return tl::unexpected(hasher.error());
   }
-  node->hasher_ = std::make_unique<crypto::PasswordHasher>(std::move(*hasher));
+  node->hasher_ = std::make_unique<crypto::PasswordHasher>(*hasher);
 
   auth::Background* background =
       options.background != nullptr ? options.background : &node->no_background_;

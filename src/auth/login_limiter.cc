@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
+#include <string>
 
 namespace sesame::auth {
 namespace {
@@ -30,12 +30,11 @@ Error Limited(int64_t retry_after, std::string detail) {
 }  // namespace
 
 std::string AddressPrefix(std::string_view ip) {
-  const std::string text(ip);
+  std::string text(ip);
   std::array<unsigned char, 16> bytes{};
   if (inet_pton(AF_INET, text.c_str(), bytes.data()) == 1) {
-    char out[32];
-    std::snprintf(out, sizeof(out), "%u.%u.%u.0/24", bytes[0], bytes[1], bytes[2]);
-    return out;
+    return std::to_string(bytes[0]) + "." + std::to_string(bytes[1]) + "." +
+           std::to_string(bytes[2]) + ".0/24";
   }
   if (inet_pton(AF_INET6, text.c_str(), bytes.data()) == 1) {
     std::fill(bytes.begin() + 8, bytes.end(), 0);

@@ -111,7 +111,8 @@ std::optional<std::string_view> BodyFields::String(std::string_view name) const 
   if (it == strings.end()) {
     return std::nullopt;
   }
-  return std::string_view(it->second);
+  const std::string_view value = it->second;
+  return value;
 }
 
 std::optional<bool> BodyFields::Bool(std::string_view name) const {

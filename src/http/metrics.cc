@@ -1,6 +1,6 @@
 #include "http/metrics.h"
 
-#include <cstdio>
+#include <charconv>
 #include <utility>
 
 namespace sesame::http {
@@ -8,8 +8,8 @@ namespace {
 
 void AppendNumber(std::string& out, double v) {
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.9g", v);
-  out += buf;
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::general, 9);
+  out.append(buf, ec == std::errc() ? end : buf);
 }
 
 // Route labels come from our own route table (no user data) but are escaped anyway, per the

@@ -50,10 +50,10 @@ struct Response {
     r.status = 204;
     return r;
   }
-  static Response Redirect(std::string location) {
+  static Response Redirect(std::string_view location) {
     Response r;
     r.status = 303;
-    r.AddHeader("Location", std::move(location));
+    r.AddHeader("Location", location);
     return r;
   }
 };

@@ -54,7 +54,8 @@ bool MatchPath(const Router::Route& route, std::string_view path, Request* reque
 Router::Router() = default;
 
 void Router::Add(Method method, std::string pattern, Handler handler) {
-  Route route{method, pattern, Split(pattern), std::move(handler)};
+  std::vector<std::string> segments = Split(pattern);
+  Route route{method, std::move(pattern), std::move(segments), std::move(handler)};
   routes_.push_back(std::move(route));
 }
 

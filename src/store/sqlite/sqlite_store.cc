@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <limits>
 #include <system_error>
 #include <utility>
@@ -161,9 +160,10 @@ std::string EncodeRoles(const std::vector<std::string>& roles) {
         out.push_back('\\');
         out.push_back(c);
       } else if (byte < 0x20) {
-        char escaped[7];
-        std::snprintf(escaped, sizeof(escaped), "\\u%04x", byte);
-        out.append(escaped);
+        static constexpr char kHex[] = "0123456789abcdef";
+        out.append("\\u00");
+        out.push_back(kHex[byte >> 4]);
+        out.push_back(kHex[byte & 0xf]);
       } else {
         out.push_back(c);
       }
