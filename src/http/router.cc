@@ -1,5 +1,6 @@
 #include "http/router.h"
 
+#include <array>
 #include <utility>
 
 namespace sesame::http {
@@ -19,7 +20,8 @@ std::vector<std::string> Split(std::string_view path) {
   return out;
 }
 
-bool MatchPath(const Router::Route& route, std::string_view path, Request* request) {
+bool MatchPath(const Router::Route& route, std::string_view path,
+               std::array<std::string_view, 2>* params) {
   if (path.empty() || path[0] != '/') {
     return false;
   }
@@ -37,10 +39,10 @@ bool MatchPath(const Router::Route& route, std::string_view path, Request* reque
     const std::string_view segment = path.substr(pos, slash - pos);
     const std::string& want = route.segments[i];
     if (want.size() > 2 && want.front() == '{' && want.back() == '}') {
-      if (segment.empty() || param >= request->params.size()) {
+      if (segment.empty() || param >= params->size()) {
         return false;
       }
-      request->params[param++] = segment;
+      (*params)[param++] = segment;
     } else if (segment != want) {
       return false;
     }
@@ -62,8 +64,8 @@ void Router::Add(Method method, std::string pattern, Handler handler) {
 Router::Match Router::Find(Request& request) const {
   Match match;
   for (size_t i = 0; i < routes_.size(); ++i) {
-    Request probe = request;
-    if (!MatchPath(routes_[i], request.path, &probe)) {
+    std::array<std::string_view, 2> params{};
+    if (!MatchPath(routes_[i], request.path, &params)) {
       continue;
     }
     if (routes_[i].method != request.method) {
@@ -71,7 +73,7 @@ Router::Match Router::Find(Request& request) const {
     }
     match.path_matched = true;
     if (routes_[i].method == request.method) {
-      request.params = probe.params;
+      request.params = params;
       match.route = &routes_[i];
       match.route_index = i;
       return match;

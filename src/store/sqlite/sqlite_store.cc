@@ -386,22 +386,52 @@ Result<std::optional<T>> QueryOne(SqliteConnection& connection, std::string_view
   return std::optional<T>(std::move(*value));
 }
 
-// Reads every remaining session row of a prepared and bound statement.
-Result<std::vector<Session>> ReadSessions(SqliteStatement& statement, std::string_view operation) {
-  std::vector<Session> sessions;
+Result<Change> ReadChange(const SqliteStatement& row, std::string_view operation) {
+  const auto kind = ParseChangeKind(row.Text(1));
+  if (!kind) {
+    return CorruptRow(operation, "change kind");
+  }
+  return Change{.seq = row.Int(0),
+                .kind = *kind,
+                .session_id = row.Text(2),
+                .user_id = row.Text(3),
+                .at = row.Time(4)};
+}
+
+Result<AuditEvent> ReadAuditEvent(const SqliteStatement& row, std::string_view /*operation*/) {
+  return AuditEvent{.id = row.Int(0),
+                    .at = row.Time(1),
+                    .type = row.Text(2),
+                    .user_id = row.Text(3),
+                    .actor_id = row.Text(4),
+                    .session_id = row.Text(5),
+                    .ip = row.Text(6),
+                    .detail = row.Text(7)};
+}
+
+Result<std::string> ReadFirstText(const SqliteStatement& row, std::string_view /*operation*/) {
+  return row.Text(0);
+}
+
+// Reads every remaining row of a prepared and bound statement with `read` (ReadUser,
+// ReadSession, ReadChange, ReadAuditEvent).
+template <typename T>
+Result<std::vector<T>> ReadRows(SqliteStatement& statement, std::string_view operation,
+                                Result<T> (*read)(const SqliteStatement&, std::string_view)) {
+  std::vector<T> rows;
   for (;;) {
     auto row = statement.Step();
     if (!row) {
       return tl::unexpected(row.error());
     }
     if (!*row) {
-      return sessions;
+      return rows;
     }
-    auto session = ReadSession(statement, operation);
-    if (!session) {
-      return tl::unexpected(session.error());
+    auto value = read(statement, operation);
+    if (!value) {
+      return tl::unexpected(value.error());
     }
-    sessions.push_back(std::move(*session));
+    rows.push_back(std::move(*value));
   }
 }
 
@@ -634,21 +664,7 @@ Result<std::vector<User>> SqliteStore::ListUsers(std::string_view key_substring,
     return tl::unexpected(statement.error());
   }
   statement->BindText(1, key_substring).BindInt(2, LimitParameter(limit));
-  std::vector<User> users;
-  for (;;) {
-    auto row = statement->Step();
-    if (!row) {
-      return tl::unexpected(row.error());
-    }
-    if (!*row) {
-      return users;
-    }
-    auto user = ReadUser(*statement, kOperation);
-    if (!user) {
-      return tl::unexpected(user.error());
-    }
-    users.push_back(std::move(*user));
-  }
+  return ReadRows<User>(*statement, kOperation, ReadUser);
 }
 
 Result<size_t> SqliteStore::CountUsers() {
@@ -739,16 +755,11 @@ Result<CreateSessionOutcome> SqliteStore::CreateSession(const Session& session, 
         return tl::unexpected(select.error());
       }
       select->BindText(1, session.user_id).BindTime(2, now);
-      for (;;) {
-        auto row = select->Step();
-        if (!row) {
-          return tl::unexpected(row.error());
-        }
-        if (!*row) {
-          break;
-        }
-        live_oldest_first.push_back(select->Text(0));
+      auto ids = ReadRows<std::string>(*select, kOperation, ReadFirstText);
+      if (!ids) {
+        return tl::unexpected(ids.error());
       }
+      live_oldest_first = std::move(*ids);
     }
     if (live_oldest_first.size() >= limit.max_per_user) {
       if (limit.on_limit == OnLimit::kRefuse) {
@@ -834,7 +845,7 @@ Result<std::vector<Session>> SqliteStore::ListLiveSessions(std::string_view user
     return tl::unexpected(statement.error());
   }
   statement->BindText(1, user_id).BindTime(2, now);
-  return ReadSessions(*statement, kOperation);
+  return ReadRows<Session>(*statement, kOperation, ReadSession);
 }
 
 Result<std::vector<Session>> SqliteStore::ListAllLiveSessions(TimePoint now, size_t limit) {
@@ -845,7 +856,7 @@ Result<std::vector<Session>> SqliteStore::ListAllLiveSessions(TimePoint now, siz
     return tl::unexpected(statement.error());
   }
   statement->BindTime(1, now).BindInt(2, LimitParameter(limit));
-  return ReadSessions(*statement, kOperation);
+  return ReadRows<Session>(*statement, kOperation, ReadSession);
 }
 
 Result<size_t> SqliteStore::CountLiveSessions(TimePoint now) {
@@ -888,15 +899,12 @@ Result<bool> SqliteStore::RevokeSession(std::string_view session_id, std::string
       return tl::unexpected(revoke.error());
     }
     revoke->BindText(1, session_id).BindTime(2, now).BindText(3, reason);
-    for (;;) {
-      auto row = revoke->Step();
-      if (!row) {
-        return tl::unexpected(row.error());
-      }
-      if (!*row) {
-        break;
-      }
-      user_id = revoke->Text(0);
+    auto user_ids = ReadRows<std::string>(*revoke, kOperation, ReadFirstText);
+    if (!user_ids) {
+      return tl::unexpected(user_ids.error());
+    }
+    if (!user_ids->empty()) {
+      user_id = std::move(user_ids->front());
     }
   }
   if (!user_id) {
@@ -973,25 +981,7 @@ Result<std::vector<Change>> SqliteStore::ChangesSince(int64_t after_seq, size_t 
     return tl::unexpected(statement.error());
   }
   statement->BindInt(1, after_seq).BindInt(2, LimitParameter(limit));
-  std::vector<Change> changes;
-  for (;;) {
-    auto row = statement->Step();
-    if (!row) {
-      return tl::unexpected(row.error());
-    }
-    if (!*row) {
-      return changes;
-    }
-    const auto kind = ParseChangeKind(statement->Text(1));
-    if (!kind) {
-      return CorruptRow(kOperation, "change kind");
-    }
-    changes.push_back(Change{.seq = statement->Int(0),
-                             .kind = *kind,
-                             .session_id = statement->Text(2),
-                             .user_id = statement->Text(3),
-                             .at = statement->Time(4)});
-  }
+  return ReadRows<Change>(*statement, kOperation, ReadChange);
 }
 
 Result<int64_t> SqliteStore::LatestChangeSeq() {
@@ -1111,24 +1101,7 @@ Result<std::vector<AuditEvent>> SqliteStore::Recent(std::string_view user_id, si
   } else {
     statement->BindText(1, user_id).BindInt(2, LimitParameter(limit));
   }
-  std::vector<AuditEvent> events;
-  for (;;) {
-    auto row = statement->Step();
-    if (!row) {
-      return tl::unexpected(row.error());
-    }
-    if (!*row) {
-      return events;
-    }
-    events.push_back(AuditEvent{.id = statement->Int(0),
-                                .at = statement->Time(1),
-                                .type = statement->Text(2),
-                                .user_id = statement->Text(3),
-                                .actor_id = statement->Text(4),
-                                .session_id = statement->Text(5),
-                                .ip = statement->Text(6),
-                                .detail = statement->Text(7)});
-  }
+  return ReadRows<AuditEvent>(*statement, kOperation, ReadAuditEvent);
 }
 
 }  // namespace sesame::store
