@@ -64,6 +64,24 @@ struct DeviceLimit {
   OnLimit on_limit = OnLimit::kEvictOldest;
 };
 
+// A revoked session, as the revocation set needs it at start (DESIGN.md "Revocation that
+// reaches stateless tokens").
+struct RevokedSession {
+  std::string session_id;
+  std::string user_id;
+  TimePoint revoked_at;
+};
+
+// One refresh rotation (DESIGN.md "Refresh rotation"): from generation `from_generation` to the
+// next, whose secret hashes to `new_hash`. The rotation is also a use of the session: it slides
+// the idle expiry to `idle_expires_at`.
+struct RefreshRotation {
+  int64_t from_generation = 0;
+  std::string new_hash;
+  TimePoint now;
+  TimePoint idle_expires_at;
+};
+
 struct CreateSessionOutcome {
   std::vector<std::string> evicted_session_ids;  // revoked with reason "evicted"
 };
@@ -108,6 +126,14 @@ class SessionStore {
                                                   TimePoint last_seen_at,
                                                   TimePoint idle_expires_at) = 0;
 
+  // The compare-and-set of refresh rotation, atomic: if the session is live at rotation.now and
+  // still at rotation.from_generation, then previous hash := current hash, current hash :=
+  // new_hash, generation + 1, rotated_at := now, idle expiry slid; returns true. Otherwise
+  // (another rotation won, revoked, expired, unknown) changes nothing and returns false. Two
+  // concurrent rotations from one generation can never both succeed.
+  [[nodiscard]] virtual Result<bool> RotateRefresh(std::string_view session_id,
+                                                   const RefreshRotation& rotation) = 0;
+
   // Marks a session revoked (first revocation wins; revoking again changes nothing).
   // Returns true if this call revoked it.
   [[nodiscard]] virtual Result<bool> RevokeSession(std::string_view session_id,
@@ -115,6 +141,11 @@ class SessionStore {
   // Revokes every unrevoked session of the user; returns their ids.
   [[nodiscard]] virtual Result<std::vector<std::string>> RevokeUserSessions(
       std::string_view user_id, std::string_view reason, TimePoint now) = 0;
+
+  // Sessions in jwt mode revoked at or after `since` (their access tokens may still be within
+  // exp), oldest first.
+  [[nodiscard]] virtual Result<std::vector<RevokedSession>> ListRevokedJwtSessions(
+      TimePoint since) = 0;
 
   // Appends a kUserChanged entry (roles, disabled flag or password changed elsewhere).
   [[nodiscard]] virtual Result<void> RecordUserChanged(std::string_view user_id, TimePoint now) = 0;

@@ -310,6 +310,44 @@ Result<void> MemoryStore::TouchSession(std::string_view session_id, TimePoint la
   return {};
 }
 
+Result<bool> MemoryStore::RotateRefresh(std::string_view session_id,
+                                        const RefreshRotation& rotation) {
+  std::lock_guard lock(mu_);
+  if (auto available = CheckAvailable(); !available) {
+    return tl::unexpected(available.error());
+  }
+  const auto it = sessions_.find(session_id);
+  if (it == sessions_.end() || !it->second.IsLiveAt(rotation.now) ||
+      it->second.refresh_generation != rotation.from_generation) {
+    return false;
+  }
+  Session& session = it->second;
+  session.previous_refresh_hash = std::move(session.refresh_hash);
+  session.refresh_hash = rotation.new_hash;
+  session.refresh_generation += 1;
+  session.rotated_at = rotation.now;
+  session.last_seen_at = std::max(session.last_seen_at, rotation.now);
+  session.idle_expires_at = std::max(session.idle_expires_at, rotation.idle_expires_at);
+  return true;
+}
+
+Result<std::vector<RevokedSession>> MemoryStore::ListRevokedJwtSessions(TimePoint since) {
+  std::lock_guard lock(mu_);
+  if (auto available = CheckAvailable(); !available) {
+    return tl::unexpected(available.error());
+  }
+  std::vector<RevokedSession> out;
+  for (const auto& [id, session] : sessions_) {
+    if (session.mode == SessionMode::kJwt && session.revoked_at && *session.revoked_at >= since) {
+      out.push_back(RevokedSession{id, session.user_id, *session.revoked_at});
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const RevokedSession& a, const RevokedSession& b) {
+    return a.revoked_at < b.revoked_at;
+  });
+  return out;
+}
+
 Result<bool> MemoryStore::RevokeSession(std::string_view session_id, std::string_view reason,
                                         TimePoint now) {
   std::lock_guard lock(mu_);

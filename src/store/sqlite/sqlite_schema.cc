@@ -12,7 +12,7 @@ namespace {
 // Migration i takes a file from user_version i to i + 1. Append only: a released migration
 // never changes, since files in the field already ran it. Times are unix seconds; optional
 // times are NULL. STRICT tables refuse a value of the wrong type instead of storing it.
-constexpr std::array<std::string_view, 1> kMigrations = {
+constexpr std::array<std::string_view, 2> kMigrations = {
     R"sql(
 CREATE TABLE users (
   id TEXT PRIMARY KEY NOT NULL,
@@ -78,6 +78,10 @@ CREATE TABLE audit_events (
   detail TEXT NOT NULL
 ) STRICT;
 CREATE INDEX audit_events_by_user ON audit_events (user_id, id);
+)sql",
+    // 2: the revocation set is rebuilt at start from recently revoked jwt sessions.
+    R"sql(
+CREATE INDEX sessions_by_revoked_at ON sessions (revoked_at) WHERE revoked_at IS NOT NULL;
 )sql",
 };
 

@@ -85,6 +85,16 @@ constexpr std::string_view kTouchSession =
     "UPDATE sessions SET last_seen_at = max(last_seen_at, ?2), "
     "idle_expires_at = max(idle_expires_at, ?3) WHERE id = ?1 AND revoked_at IS NULL "
     "AND idle_expires_at > ?2 AND absolute_expires_at > ?2";
+// One statement, so one atomic step: the WHERE clause is the compare of the compare-and-set.
+constexpr std::string_view kRotateRefresh =
+    "UPDATE sessions SET previous_refresh_hash = refresh_hash, refresh_hash = ?3, "
+    "refresh_generation = refresh_generation + 1, rotated_at = ?4, "
+    "last_seen_at = max(last_seen_at, ?4), idle_expires_at = max(idle_expires_at, ?5) "
+    "WHERE id = ?1 AND refresh_generation = ?2 AND revoked_at IS NULL AND idle_expires_at > ?4 "
+    "AND absolute_expires_at > ?4";
+constexpr std::string_view kListRevokedJwtSessions =
+    "SELECT id, user_id, revoked_at FROM sessions WHERE revoked_at >= ?1 AND mode = 'jwt' "
+    "ORDER BY revoked_at, rowid";
 constexpr std::string_view kRevokeSession =
     "UPDATE sessions SET revoked_at = ?2, revoke_reason = ?3 WHERE id = ?1 AND revoked_at IS NULL "
     "RETURNING user_id";
@@ -882,6 +892,39 @@ Result<void> SqliteStore::TouchSession(std::string_view session_id, TimePoint la
   }
   statement->BindText(1, session_id).BindTime(2, last_seen_at).BindTime(3, idle_expires_at);
   return statement->Run();
+}
+
+Result<bool> SqliteStore::RotateRefresh(std::string_view session_id,
+                                        const RefreshRotation& rotation) {
+  Lease connection = Borrow();
+  auto statement = connection->Prepare(kRotateRefresh, "RotateRefresh");
+  if (!statement) {
+    return tl::unexpected(statement.error());
+  }
+  statement->BindText(1, session_id)
+      .BindInt(2, rotation.from_generation)
+      .BindText(3, rotation.new_hash)
+      .BindTime(4, rotation.now)
+      .BindTime(5, rotation.idle_expires_at);
+  if (auto done = statement->Run(); !done) {
+    return tl::unexpected(done.error());
+  }
+  return connection->changes() == 1;
+}
+
+Result<std::vector<RevokedSession>> SqliteStore::ListRevokedJwtSessions(TimePoint since) {
+  constexpr std::string_view kOperation = "ListRevokedJwtSessions";
+  Lease connection = Borrow();
+  auto statement = connection->Prepare(kListRevokedJwtSessions, kOperation);
+  if (!statement) {
+    return tl::unexpected(statement.error());
+  }
+  statement->BindTime(1, since);
+  return ReadRows<RevokedSession>(
+      *statement, kOperation,
+      [](const SqliteStatement& row, std::string_view) -> Result<RevokedSession> {
+        return RevokedSession{row.Text(0), row.Text(1), row.Time(2)};
+      });
 }
 
 Result<bool> SqliteStore::RevokeSession(std::string_view session_id, std::string_view reason,

@@ -87,6 +87,10 @@ class SqliteStore final : public UserStore, public SessionStore, public RateStor
   [[nodiscard]] Result<size_t> CountLiveSessions(TimePoint now) override;
   [[nodiscard]] Result<void> TouchSession(std::string_view session_id, TimePoint last_seen_at,
                                           TimePoint idle_expires_at) override;
+  [[nodiscard]] Result<bool> RotateRefresh(std::string_view session_id,
+                                           const RefreshRotation& rotation) override;
+  [[nodiscard]] Result<std::vector<RevokedSession>> ListRevokedJwtSessions(
+      TimePoint since) override;
   [[nodiscard]] Result<bool> RevokeSession(std::string_view session_id, std::string_view reason,
                                            TimePoint now) override;
   [[nodiscard]] Result<std::vector<std::string>> RevokeUserSessions(std::string_view user_id,

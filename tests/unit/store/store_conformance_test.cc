@@ -533,6 +533,120 @@ TYPED_TEST(StoreConformanceTest, RevokesOnceAndKeepsTheFirstReason) {
   EXPECT_EQ((*changes)[0].at, this->At(10));
 }
 
+// Refresh rotation (DESIGN.md "Refresh rotation as a small state machine").
+
+TYPED_TEST(StoreConformanceTest, RotatesRefreshFromTheCurrentGenerationOnly) {
+  Session s = this->MakeSession("s_1", "u_1", 0);
+  s.mode = SessionMode::kJwt;
+  s.secret_hash.clear();
+  s.refresh_hash = "r0";
+  this->Create(s);
+
+  auto rotated = this->sessions().RotateRefresh("s_1", RefreshRotation{0, "r1", this->At(100),
+                                                                      this->At(3700)});
+  ASSERT_THAT(rotated, IsOk());
+  EXPECT_TRUE(*rotated);
+  Session after = this->Get("s_1");
+  EXPECT_EQ(after.refresh_generation, 1);
+  EXPECT_EQ(after.refresh_hash, "r1");
+  EXPECT_EQ(after.previous_refresh_hash, "r0");
+  EXPECT_EQ(after.rotated_at, this->At(100));
+  EXPECT_EQ(after.last_seen_at, this->At(100));
+  EXPECT_EQ(after.idle_expires_at, this->At(3700));
+  EXPECT_EQ(after.absolute_expires_at, this->At(86400));  // never moves
+
+  // A second rotation from generation 0 (the loser of a race) changes nothing.
+  auto stale = this->sessions().RotateRefresh("s_1", RefreshRotation{0, "r1-bis", this->At(101),
+                                                                    this->At(3701)});
+  ASSERT_THAT(stale, IsOk());
+  EXPECT_FALSE(*stale);
+  EXPECT_EQ(SessionFields(this->Get("s_1")), SessionFields(after));
+
+  auto unknown = this->sessions().RotateRefresh("s_unknown", RefreshRotation{0, "x", this->At(1),
+                                                                            this->At(2)});
+  ASSERT_THAT(unknown, IsOk());
+  EXPECT_FALSE(*unknown);
+}
+
+TYPED_TEST(StoreConformanceTest, NeverRotatesARevokedOrExpiredSession) {
+  Session revoked = this->MakeSession("s_revoked", "u_1", 0);
+  revoked.refresh_hash = "r0";
+  this->Create(revoked);
+  ASSERT_THAT(this->sessions().RevokeSession("s_revoked", "logout", this->At(10)), IsOk());
+  Session idle = this->MakeSession("s_idle", "u_1", 0);  // idle expiry at 3600
+  idle.secret_hash = "hash-idle";
+  idle.refresh_hash = "r0";
+  this->Create(idle);
+
+  for (const char* id : {"s_revoked", "s_idle"}) {
+    const Session before = this->Get(id);
+    auto rotated =
+        this->sessions().RotateRefresh(id, RefreshRotation{0, "r1", this->At(3600), this->At(7200)});
+    ASSERT_THAT(rotated, IsOk());
+    EXPECT_FALSE(*rotated) << id;
+    EXPECT_EQ(SessionFields(this->Get(id)), SessionFields(before)) << id;
+  }
+}
+
+TYPED_TEST(StoreConformanceTest, ConcurrentRotationsFromOneGenerationHaveOneWinner) {
+  Session s = this->MakeSession("s_1", "u_1", 0);
+  s.refresh_hash = "r0";
+  this->Create(s);
+  constexpr int kThreads = 8;
+  std::atomic<int> winners{0};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([this, i, &winners, &failures] {
+      auto rotated = this->sessions().RotateRefresh(
+          "s_1", RefreshRotation{0, "r1-" + std::to_string(i), this->At(10), this->At(3610)});
+      if (!rotated) {
+        failures.fetch_add(1);
+      } else if (*rotated) {
+        winners.fetch_add(1);
+      }
+    });
+  }
+  for (std::thread& t : threads) {
+    t.join();
+  }
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(winners.load(), 1);
+  const Session after = this->Get("s_1");
+  EXPECT_EQ(after.refresh_generation, 1);
+  EXPECT_EQ(after.previous_refresh_hash, "r0");
+}
+
+TYPED_TEST(StoreConformanceTest, ListsRecentlyRevokedJwtSessionsOldestFirst) {
+  Session jwt_old = this->MakeSession("s_old", "u_1", 0);
+  jwt_old.mode = SessionMode::kJwt;
+  jwt_old.secret_hash.clear();
+  Session jwt_a = jwt_old;
+  jwt_a.id = "s_a";
+  Session jwt_b = jwt_old;
+  jwt_b.id = "s_b";
+  jwt_b.user_id = "u_2";
+  Session opaque = this->MakeSession("s_opaque", "u_1", 0);
+  Session live = jwt_old;
+  live.id = "s_live";
+  for (const Session& s : {jwt_old, jwt_a, jwt_b, opaque, live}) {
+    this->Create(s);
+  }
+  ASSERT_THAT(this->sessions().RevokeSession("s_old", "logout", this->At(10)), IsOk());
+  ASSERT_THAT(this->sessions().RevokeSession("s_b", "admin", this->At(30)), IsOk());
+  ASSERT_THAT(this->sessions().RevokeSession("s_a", "logout", this->At(20)), IsOk());
+  ASSERT_THAT(this->sessions().RevokeSession("s_opaque", "logout", this->At(20)), IsOk());
+
+  auto revoked = this->sessions().ListRevokedJwtSessions(this->At(20));
+  ASSERT_THAT(revoked, IsOk());
+  ASSERT_EQ(revoked->size(), 2u);
+  EXPECT_EQ((*revoked)[0].session_id, "s_a");
+  EXPECT_EQ((*revoked)[0].user_id, "u_1");
+  EXPECT_EQ((*revoked)[0].revoked_at, this->At(20));
+  EXPECT_EQ((*revoked)[1].session_id, "s_b");
+  EXPECT_EQ((*revoked)[1].user_id, "u_2");
+}
+
 TYPED_TEST(StoreConformanceTest, RevokesEveryUnrevokedSessionOfAUser) {
   this->Create(this->MakeSession("s_b", "u_1", 20));
   this->Create(this->MakeSession("s_a", "u_1", 10));
