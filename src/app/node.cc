@@ -18,6 +18,10 @@ auth::SessionPolicy SessionPolicyFrom(const config::Config& config) {
   return policy;
 }
 
+Seconds TokenHorizon(const config::Config& config) {
+  return config.jwt.access_ttl + config.jwt.leeway;
+}
+
 Node::~Node() = default;
 
 Result<std::unique_ptr<Node>> Node::Open(const config::Config& config, NodeOptions options) {
@@ -68,9 +72,20 @@ Result<std::unique_ptr<Node>> Node::Open(const config::Config& config, NodeOptio
       auth::RateLimit{config.limits.login_attempts_per_ip.count,
                       config.limits.login_attempts_per_ip.window},
       config.limits.login_backoff);
+  // jwt mode (the server): the key behind refresh and CSRF tokens, and the revocation set.
+  auth::JwtSessions jwt;
+  if (options.with_login) {
+    auto secrets = auth::SessionSecrets::LoadOrCreate((data_dir / "session.key").string());
+    if (!secrets) {
+      return tl::unexpected(secrets.error());
+    }
+    node->secrets_ = std::make_unique<auth::SessionSecrets>(std::move(*secrets));
+    node->revocations_ = std::make_unique<auth::RevocationSet>(TokenHorizon(config));
+    jwt = auth::JwtSessions{node->secrets_.get(), node->revocations_.get(), config.jwt.refresh};
+  }
   node->sessions_ = std::make_unique<auth::SessionService>(
       *node->sessions_store_, *node->users_, *node->audit_, *node->clock_,
-      SessionPolicyFrom(config), *background, node->counters_);
+      SessionPolicyFrom(config), *background, node->counters_, jwt);
   node->accounts_ = std::make_unique<auth::AccountService>(
       *node->users_, *node->sessions_, *node->audit_, *node->hasher_, *node->clock_);
   if (options.with_login) {
@@ -81,6 +96,10 @@ Result<std::unique_ptr<Node>> Node::Open(const config::Config& config, NodeOptio
       return tl::unexpected(login.error());
     }
     node->login_ = std::move(*login);
+    node->refresh_ = std::make_unique<auth::RefreshService>(
+        *node->sessions_store_, *node->users_, *node->sessions_, *node->secrets_, *node->audit_,
+        *node->clock_, auth::RefreshPolicy{config.jwt.refresh_ttl, config.jwt.refresh_grace},
+        node->counters_);
   }
   return node;
 }

@@ -14,6 +14,9 @@
 #include "auth/background.h"
 #include "auth/login_limiter.h"
 #include "auth/login_service.h"
+#include "auth/refresh_service.h"
+#include "auth/revocation_set.h"
+#include "auth/session_secrets.h"
 #include "auth/session_service.h"
 #include "common/clock.h"
 #include "common/result.h"
@@ -27,7 +30,9 @@
 namespace sesame::app {
 
 struct NodeOptions {
-  bool with_login = true;                  // LoginService (makes a dummy argon2id hash at start)
+  // The server's services: LoginService (makes a dummy argon2id hash at start) and jwt mode
+  // (reads or makes the data directory's session.key). The command line needs neither.
+  bool with_login = true;
   auth::Background* background = nullptr;  // null: none (the command line)
   const Clock* clock = nullptr;            // null: the system clock
 };
@@ -49,7 +54,10 @@ class Node {
   auth::AuditTrail& audit() { return *audit_; }
   auth::SessionService& sessions() { return *sessions_; }
   auth::AccountService& accounts() { return *accounts_; }
-  auth::LoginService& login() { return *login_; }  // only with NodeOptions::with_login
+  auth::LoginService& login() { return *login_; }               // only with NodeOptions::with_login
+  auth::RefreshService& refresh() { return *refresh_; }         // the same
+  auth::RevocationSet& revocations() { return *revocations_; }  // the same
+  const auth::SessionSecrets& secrets() const { return *secrets_; }  // the same
   const crypto::PasswordHasher& hasher() const { return *hasher_; }
 
   // Store reachability (for /readyz).
@@ -70,13 +78,18 @@ class Node {
   store::AuditLog* audit_log_ = nullptr;
   std::unique_ptr<crypto::PasswordHasher> hasher_;
   std::unique_ptr<auth::AuditTrail> audit_;
+  std::unique_ptr<auth::SessionSecrets> secrets_;
+  std::unique_ptr<auth::RevocationSet> revocations_;
   std::unique_ptr<auth::LoginLimiter> limiter_;
   std::unique_ptr<auth::SessionService> sessions_;
   std::unique_ptr<auth::AccountService> accounts_;
   std::unique_ptr<auth::LoginService> login_;
+  std::unique_ptr<auth::RefreshService> refresh_;
 };
 
 // The session policy the configuration describes.
 auth::SessionPolicy SessionPolicyFrom(const config::Config& config);
+// The longest an access token lives: its TTL plus the clock leeway.
+Seconds TokenHorizon(const config::Config& config);
 
 }  // namespace sesame::app

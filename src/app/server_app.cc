@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "app/node.h"
+#include "auth/access_tokens.h"
 #include "auth/key_publisher.h"
 #include "http/access_log.h"
 #include "http/metrics.h"
@@ -66,9 +67,12 @@ class Maintenance {
       }
       if (std::chrono::steady_clock::now() >= next_purge) {
         const TimePoint now = node_.clock().Now();
-        // Revoked and expired sessions stay a day so late requests get session_revoked
-        // rather than invalid_token, then go.
-        (void)node_.session_store().PurgeSessions(now - Seconds(86400));
+        // Revoked and expired sessions stay a day (or as long as an access token lives, if
+        // longer: the revocation set is rebuilt from them at start) so late requests get
+        // session_revoked rather than invalid_token, then go.
+        (void)node_.session_store().PurgeSessions(
+            now - std::max(Seconds(86400), node_.revocations().horizon() + Seconds(60)));
+        node_.revocations().Prune(now);
         (void)node_.rates().PurgeCounters(now);
         next_purge = std::chrono::steady_clock::now() + std::chrono::minutes(10);
       }
@@ -96,6 +100,15 @@ std::string OriginOf(const std::string& url) {
     return {};
   }
   return url.substr(0, url.find_first_of("/?#", scheme_end + 3));
+}
+
+// iss of access tokens: jwt.issuer, else the public URL's origin, else "sesame".
+std::string Issuer(const config::Config& config) {
+  if (!config.jwt.issuer.empty()) {
+    return config.jwt.issuer;
+  }
+  const std::string origin = OriginOf(config.server.public_url);
+  return origin.empty() ? "sesame" : origin;
 }
 
 size_t Cores() {
@@ -148,10 +161,27 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
   if (!alg) {
     return MakeError(ErrorCode::kInvalidConfig, "jwt.algorithm: unknown algorithm");
   }
-  auto keys = auth::KeyPublisher::Open(config.server.data_dir + "/keys.json", *alg,
-                                       config.jwt.access_ttl + Seconds(60), node.clock());
+  auth::AccessTokenPolicy access_policy;
+  access_policy.issuer = Issuer(config);
+  access_policy.audience = config.jwt.audience.empty() ? "sesame" : config.jwt.audience;
+  access_policy.ttl = config.jwt.access_ttl;
+  access_policy.leeway = config.jwt.leeway;
+  auto keys =
+      auth::KeyPublisher::Open(config.server.data_dir + "/keys.json", *alg, TokenHorizon(config),
+                               auth::AccessClaimsPolicy(access_policy), node.clock());
   if (!keys) {
     return tl::unexpected(keys.error());
+  }
+  auth::AccessTokens access_tokens(**keys, node.secrets(), node.revocations(), node.clock(),
+                                   access_policy);
+  // Revocations made while this node was down (or by the command line) reach its tokens: the
+  // change feed's cursor is set first, so nothing falls between the rebuild and the feed.
+  if (auto followed = node.sessions().FollowChanges(); !followed) {
+    return tl::unexpected(followed.error());
+  }
+  auto rebuilt = node.sessions().RebuildRevocations(TokenHorizon(config));
+  if (!rebuilt) {
+    return tl::unexpected(rebuilt.error());
   }
 
   // Queues are short on purpose: a login flood beyond them is answered 503 at once.
@@ -170,7 +200,7 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
   policy.default_transport = config.auth.default_transport == "header" ? store::Transport::kHeader
                                                                        : store::Transport::kCookie;
   policy.registration_open = config.auth.registration == "open";
-  policy.jwt_enabled = false;  // jwt mode lands with the JWT issue (#4)
+  policy.refresh_cookie_name = http::RefreshCookieName(policy.cookie);
 
   http::RouteContext context{policy,
                              node.login(),
@@ -182,14 +212,15 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
                              cpu_pool,
                              store_pool,
                              nullptr,
-                             nullptr,
+                             keys->get(),
+                             &access_tokens,
+                             &node.refresh(),
                              {},
                              {}};
   http::Router router;
   http::AddAllRoutes(router, context);
   http::Metrics metrics(router.RouteNames());
   context.metrics = &metrics;
-  context.keys = keys->get();
   context.check_ready = [&node] { return node.CheckReady(); };
   http::AccessLog access_log(config.server.access_log);
 
@@ -200,7 +231,8 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
   server_options.trusted_proxies = config.server.trusted_proxies;
   http::Server server(server_options, router, metrics, access_log);
 
-  context.render_metrics = [&node, &cpu_pool, &store_pool, &server](std::string& out) {
+  context.render_metrics = [&node, &cpu_pool, &store_pool, &server,
+                            &access_tokens](std::string& out) {
     const auth::AuthCounters& c = node.counters();
     auto n = [](const std::atomic<uint64_t>& a) {
       return static_cast<double>(a.load(std::memory_order_relaxed));
@@ -211,6 +243,17 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
                         {"result=\"rate_limited\"", n(c.logins_rate_limited)}});
     http::AppendFamily(out, "sesame_sessions_created_total", "counter", "Sessions created.",
                        {{"", n(c.sessions_created)}});
+    http::AppendFamily(out, "sesame_refreshes_total", "counter",
+                       "Refresh token uses by outcome (theft: reuse detected, session revoked).",
+                       {{"result=\"ok\"", n(c.refreshes_ok)},
+                        {"result=\"race\"", n(c.refreshes_race)},
+                        {"result=\"theft\"", n(c.refreshes_theft)}});
+    http::AppendFamily(out, "sesame_revocation_set_entries", "gauge",
+                       "Revoked sessions and users whose access tokens may still be within exp.",
+                       {{"", static_cast<double>(node.revocations().size())}});
+    http::AppendFamily(out, "sesame_verified_token_cache_entries", "gauge",
+                       "Access tokens in the verified-token cache.",
+                       {{"", static_cast<double>(access_tokens.cached())}});
     http::AppendFamily(out, "sesame_revocations_total", "counter",
                        "Sessions revoked (logout, admin, disable, eviction).",
                        {{"", n(c.sessions_revoked)}});

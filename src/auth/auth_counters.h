@@ -16,6 +16,9 @@ struct AuthCounters {
   std::atomic<uint64_t> sessions_evicted{0};
   std::atomic<uint64_t> session_cache_hits{0};
   std::atomic<uint64_t> session_cache_misses{0};
+  std::atomic<uint64_t> refreshes_ok{0};
+  std::atomic<uint64_t> refreshes_race{0};
+  std::atomic<uint64_t> refreshes_theft{0};
 
   static void Bump(std::atomic<uint64_t>& counter, uint64_t by = 1) {
     counter.fetch_add(by, std::memory_order_relaxed);

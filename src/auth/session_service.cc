@@ -44,7 +44,7 @@ std::optional<SecretHash> ParseSecretHash(std::string_view text) {
 
 SessionService::SessionService(store::SessionStore& sessions, store::UserStore& users,
                                AuditTrail& audit, const Clock& clock, SessionPolicy policy,
-                               Background& background, AuthCounters& counters)
+                               Background& background, AuthCounters& counters, JwtSessions jwt)
     : sessions_(sessions),
       users_(users),
       audit_(audit),
@@ -54,7 +54,14 @@ SessionService::SessionService(store::SessionStore& sessions, store::UserStore& 
       // session; the idle expiry in the store lags by at most this much.
       touch_interval_(std::clamp(policy.idle_timeout / 10, Seconds(1), Seconds(60))),
       background_(background),
-      counters_(counters) {}
+      counters_(counters),
+      jwt_(jwt) {}
+
+void SessionService::Publish(Revocation::Kind kind, std::string_view id, TimePoint at) {
+  if (jwt_.revocations != nullptr) {
+    jwt_.revocations->Publish(Revocation{kind, std::string(id), at});
+  }
+}
 
 std::optional<Result<Authenticated>> SessionService::FindCached(std::string_view session_secret) {
   const SecretHash key = HashSecret(session_secret);
@@ -158,6 +165,9 @@ Result<Authenticated> SessionService::LoadUncached(const SecretHash& key) {
 Result<NewSession> SessionService::Create(const store::User& user, store::SessionMode mode,
                                           store::Transport transport, bool remember,
                                           std::string_view ip, std::string_view user_agent) {
+  if (mode == store::SessionMode::kJwt && jwt_.secrets == nullptr) {
+    return MakeError(ErrorCode::kInvalidRequest, "mode jwt is not available on this server");
+  }
   const TimePoint now = clock_.Now();
   NewSession out;
   store::Session& s = out.record;
@@ -168,9 +178,15 @@ Result<NewSession> SessionService::Create(const store::User& user, store::Sessio
   if (mode == store::SessionMode::kSession) {
     out.session_secret = crypto::RandomToken();
     s.secret_hash = SecretHashText(HashSecret(out.session_secret));
+  } else if (jwt_.refresh_tokens) {
+    out.refresh_token = jwt_.secrets->RefreshToken(s.id, 0);
+    s.refresh_hash = SecretHashText(HashSecret(out.refresh_token));
   }
   if (transport == store::Transport::kCookie) {
-    s.csrf_token = crypto::RandomToken();
+    // A jwt session's CSRF token is derived, so a request carrying an access JWT in a cookie is
+    // checked without a store read.
+    s.csrf_token =
+        mode == store::SessionMode::kJwt ? jwt_.secrets->CsrfToken(s.id) : crypto::RandomToken();
   }
   s.created_at = now;
   s.last_seen_at = now;
@@ -195,6 +211,7 @@ Result<NewSession> SessionService::Create(const store::User& user, store::Sessio
         cache_.Invalidate(*key);
       }
     }
+    Publish(Revocation::Kind::kSession, evicted, now);
     audit_.Record("session_evicted", user.id, evicted, Actor{{}, std::string(ip)}, "device limit");
   }
   return out;
@@ -217,13 +234,17 @@ Result<bool> SessionService::Revoke(std::string_view session_id, std::string_vie
   if (!*found) {
     return false;
   }
-  auto revoked = sessions_.RevokeSession(session_id, reason, clock_.Now());
+  const TimePoint now = clock_.Now();
+  auto revoked = sessions_.RevokeSession(session_id, reason, now);
   if (!revoked) {
     return tl::unexpected(revoked.error());
   }
   // Invalidate even if another caller revoked first: the cache must not outlive the store.
   if (auto key = ParseSecretHash((*found)->secret_hash)) {
     cache_.Invalidate(*key);
+  }
+  if ((*found)->mode == store::SessionMode::kJwt) {
+    Publish(Revocation::Kind::kSession, session_id, (*found)->revoked_at.value_or(now));
   }
   if (*revoked) {
     AuthCounters::Bump(counters_.sessions_revoked);
@@ -234,11 +255,18 @@ Result<bool> SessionService::Revoke(std::string_view session_id, std::string_vie
 
 Result<size_t> SessionService::RevokeAll(std::string_view user_id, std::string_view reason,
                                          const Actor& actor) {
-  auto revoked = sessions_.RevokeUserSessions(user_id, reason, clock_.Now());
+  const TimePoint now = clock_.Now();
+  auto revoked = sessions_.RevokeUserSessions(user_id, reason, now);
   if (!revoked) {
     return tl::unexpected(revoked.error());
   }
   cache_.InvalidateUser(user_id);
+  // The user's cut-off covers tokens issued before this second; the sessions themselves cover
+  // tokens issued within it.
+  Publish(Revocation::Kind::kUser, user_id, now);
+  for (const std::string& id : *revoked) {
+    Publish(Revocation::Kind::kSession, id, now);
+  }
   AuthCounters::Bump(counters_.sessions_revoked, revoked->size());
   audit_.Record("sessions_revoked_all", user_id, {}, actor,
                 std::string(reason) + ": " + std::to_string(revoked->size()) + " sessions");
@@ -267,6 +295,7 @@ Result<void> SessionService::FollowChanges() {
     }
     for (const store::Change& change : *changes) {
       if (change.kind == store::Change::Kind::kSessionRevoked) {
+        Publish(Revocation::Kind::kSession, change.session_id, change.at);
         auto found = sessions_.FindSessionById(change.session_id);
         std::optional<SecretHash> key;
         if (found && *found) {
@@ -278,6 +307,20 @@ Result<void> SessionService::FollowChanges() {
           cache_.InvalidateUser(change.user_id);  // record gone or unreadable: be broad
         }
       } else {
+        if (change.kind == store::Change::Kind::kUserSessionsRevoked) {
+          // The cut-off covers tokens issued before that second; the sessions revoked with it
+          // cover tokens issued within it.
+          Publish(Revocation::Kind::kUser, change.user_id, change.at);
+          auto revoked = sessions_.ListRevokedJwtSessions(change.at);
+          if (!revoked) {
+            return tl::unexpected(revoked.error());  // the cursor stays: retried next time
+          }
+          for (const store::RevokedSession& r : *revoked) {
+            if (r.user_id == change.user_id) {
+              Publish(Revocation::Kind::kSession, r.session_id, r.revoked_at);
+            }
+          }
+        }
         cache_.InvalidateUser(change.user_id);
       }
       cursor = change.seq;
@@ -287,6 +330,17 @@ Result<void> SessionService::FollowChanges() {
       return {};
     }
   }
+}
+
+Result<size_t> SessionService::RebuildRevocations(Seconds horizon) {
+  auto revoked = sessions_.ListRevokedJwtSessions(clock_.Now() - horizon);
+  if (!revoked) {
+    return tl::unexpected(revoked.error());
+  }
+  for (const store::RevokedSession& r : *revoked) {
+    Publish(Revocation::Kind::kSession, r.session_id, r.revoked_at);
+  }
+  return revoked->size();
 }
 
 }  // namespace sesame::auth

@@ -2,8 +2,9 @@
 
 // Sessions: creating one per login, authenticating a session secret (cache first, then the
 // store), the sliding idle timeout, listing a user's devices and revoking (one session, all
-// of a user's). Revocation commits to the store first and then invalidates the cache, so a
-// revoked session is never served again by any thread (see session_cache.h). Every
+// of a user's). Revocation commits to the store first, then invalidates the cache and publishes
+// it on the revocation bus (which reaches the access JWTs of jwt-mode sessions), so a revoked
+// session is never served again by any thread (see session_cache.h, revocation_set.h). Every
 // revocation is audited once.
 //
 // Thread-safe. The stores, clock, background and counters must outlive the service.
@@ -17,7 +18,9 @@
 #include "auth/audit_trail.h"
 #include "auth/auth_counters.h"
 #include "auth/background.h"
+#include "auth/revocation_set.h"
 #include "auth/session_cache.h"
+#include "auth/session_secrets.h"
 #include "common/clock.h"
 #include "common/result.h"
 #include "store/session_store.h"
@@ -34,6 +37,13 @@ struct SessionPolicy {
   Seconds cache_revalidate_after{300};
 };
 
+// What jwt mode needs (absent: only session mode is available).
+struct JwtSessions {
+  const SessionSecrets* secrets = nullptr;  // refresh and CSRF tokens of jwt sessions
+  RevocationBus* revocations = nullptr;     // where revocations are published
+  bool refresh_tokens = true;               // jwt.refresh
+};
+
 // A request's view of its session, from the cache or the store.
 struct Authenticated {
   std::shared_ptr<const CachedSession> session;
@@ -43,6 +53,7 @@ struct Authenticated {
 struct NewSession {
   store::Session record;
   std::string session_secret;  // session mode only: the client's credential; never logged
+  std::string refresh_token;   // jwt mode with refresh tokens: generation 0; never logged
   std::vector<std::string> evicted_session_ids;
 };
 
@@ -50,7 +61,7 @@ class SessionService {
  public:
   SessionService(store::SessionStore& sessions, store::UserStore& users, AuditTrail& audit,
                  const Clock& clock, SessionPolicy policy, Background& background,
-                 AuthCounters& counters);
+                 AuthCounters& counters, JwtSessions jwt = {});
 
   const SessionPolicy& policy() const { return policy_; }
 
@@ -61,7 +72,8 @@ class SessionService {
   // kUnavailable.
   [[nodiscard]] Result<Authenticated> Load(std::string_view session_secret);
 
-  // Blocking. Applies the device limit; kForbidden when it refuses.
+  // Blocking. Applies the device limit; kForbidden when it refuses. kInvalidRequest for jwt
+  // mode without JwtSessions.
   [[nodiscard]] Result<NewSession> Create(const store::User& user, store::SessionMode mode,
                                           store::Transport transport, bool remember,
                                           std::string_view ip, std::string_view user_agent);
@@ -80,11 +92,17 @@ class SessionService {
 
   // Applies the store's change feed (changes made by other processes). Blocking.
   [[nodiscard]] Result<void> FollowChanges();
+  // Publishes every jwt-mode revocation whose tokens may still be within `exp` (made within
+  // the bus's horizon), so a restart does not resurrect revoked tokens. Blocking; at start.
+  [[nodiscard]] Result<size_t> RebuildRevocations(Seconds horizon);
+
+  const JwtSessions& jwt() const { return jwt_; }
 
   SessionCache& cache() { return cache_; }
 
  private:
   void MaybeWriteLastSeen(SessionCache::Entry& entry, int64_t now);
+  void Publish(Revocation::Kind kind, std::string_view id, TimePoint at);
   Result<Authenticated> LoadUncached(const SecretHash& key);
 
   store::SessionStore& sessions_;
@@ -95,6 +113,7 @@ class SessionService {
   const Seconds touch_interval_;
   Background& background_;
   AuthCounters& counters_;
+  const JwtSessions jwt_;
   SessionCache cache_;
   std::atomic<int64_t> change_cursor_{-1};
 };

@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "app/node.h"
 #include "auth/key_ring.h"
 #include "common/clock.h"
 #include "common/files.h"
@@ -108,8 +109,7 @@ void Rotate(CliContext& context, const RotateOptions& options) {
     return;
   }
   // Retired keys must outlive every token they signed: the access TTL plus the leeway.
-  if (auto rotated = ring->Rotate(*alg, now, config->jwt.access_ttl + Seconds(60), options.force);
-      !rotated) {
+  if (auto rotated = ring->Rotate(*alg, now, app::TokenHorizon(*config), options.force); !rotated) {
     *context.err << ErrorCodeName(rotated.error().code) << ": " << rotated.error().detail
                  << " (--force)\n";
     context.exit_code = kExitFailed;

@@ -262,6 +262,8 @@ const std::vector<Key>& Keys() {
                  DurationOut(&C::jwt, &C::Jwt::refresh_ttl)});
     k.push_back({"jwt", "refresh_grace", Parsed(&C::jwt, &C::Jwt::refresh_grace, ParseDuration),
                  DurationOut(&C::jwt, &C::Jwt::refresh_grace)});
+    k.push_back({"jwt", "leeway", Parsed(&C::jwt, &C::Jwt::leeway, ParseDuration),
+                 DurationOut(&C::jwt, &C::Jwt::leeway)});
     k.push_back({"cookie", "same_site",
                  String(&C::cookie, &C::Cookie::same_site, {"lax", "strict"}),
                  StringOut(&C::cookie, &C::Cookie::same_site)});
@@ -420,6 +422,9 @@ Result<void> Validate(const Config& c) {
   }
   if (c.jwt.refresh && c.jwt.refresh_ttl.count() <= 0) {
     return Bad("jwt.refresh_ttl: must be above zero");
+  }
+  if (c.jwt.leeway > Seconds(300)) {
+    return Bad("jwt.leeway: at most 5m (it lengthens every token's life)");
   }
   if (c.server.tls_cert.empty() != c.server.tls_key.empty()) {
     return Bad("server.tls_key: tls_cert and tls_key must be set together");

@@ -54,6 +54,8 @@ struct Config {
     bool refresh = true;
     Seconds refresh_ttl{14 * 24 * 3600};
     Seconds refresh_grace{30};
+    // Clock skew allowed between nodes for exp, nbf and iat of sesame's own access tokens.
+    Seconds leeway{5};
   } jwt;
   struct Cookie {
     std::string same_site = "lax";  // lax | strict

@@ -19,6 +19,10 @@ std::string SessionCookieName(const CookiePolicy& policy) {
   return policy.secure ? "__Host-sesame_session" : "sesame_session";
 }
 
+std::string RefreshCookieName(const CookiePolicy& policy) {
+  return policy.secure ? "__Secure-sesame_refresh" : "sesame_refresh";
+}
+
 std::optional<std::string_view> FindCookie(std::string_view cookie_header, std::string_view name) {
   while (!cookie_header.empty()) {
     const size_t semi = cookie_header.find(';');
@@ -41,10 +45,12 @@ std::optional<std::string_view> FindCookie(std::string_view cookie_header, std::
 }
 
 std::string BuildSetCookie(std::string_view name, std::string_view value,
-                           const CookiePolicy& policy, long long max_age_seconds) {
+                           const CookiePolicy& policy, long long max_age_seconds,
+                           std::string_view path) {
   std::string out;
   out.reserve(160);
-  out.append(name).append("=").append(value).append("; Path=/; HttpOnly; SameSite=");
+  out.append(name).append("=").append(value).append("; Path=").append(path);
+  out.append("; HttpOnly; SameSite=");
   out.append(policy.same_site);
   if (policy.secure) {
     out.append("; Secure");

@@ -93,6 +93,15 @@ Result<void> CheckCsrf(const Request& request, const auth::CachedSession& sessio
   return {};
 }
 
+void ClearCredentialCookies(Response& response, const HttpPolicy& policy) {
+  response.AddHeader("Set-Cookie",
+                     BuildSetCookie(policy.session_cookie_name, "", policy.cookie, 0));
+  if (!policy.refresh_cookie_name.empty()) {
+    response.AddHeader("Set-Cookie", BuildSetCookie(policy.refresh_cookie_name, "", policy.cookie,
+                                                    0, kRefreshPath));
+  }
+}
+
 Response Complete(Reply reply) {
   if (auto* deferred = std::get_if<Deferred>(&reply)) {
     return deferred->work();
@@ -133,8 +142,16 @@ Reply WithSession(const RouteContext& context, Request& request, const AuthedHan
     return Fail(ErrorCode::kInvalidToken, credential);
   }
   if (credential.token.find('.') != std::string_view::npos) {
-    // An access JWT: verified statelessly once jwt mode is on (the next issue's work).
-    return Fail(ErrorCode::kInvalidToken, credential);
+    // An access JWT (a session secret has no dot): signature, claims, revocation set. No store.
+    if (context.access_tokens == nullptr) {
+      return Fail(ErrorCode::kInvalidToken, credential);
+    }
+    auto session = context.access_tokens->Authenticate(credential.token);
+    if (!session) {
+      return Fail(session.error().code, credential);
+    }
+    return Proceed(context, request, credential,
+                   auth::Authenticated{std::move(*session), context.clock.Now()}, handler);
   }
   if (auto cached = context.sessions.FindCached(credential.token)) {
     return Proceed(context, request, credential, std::move(*cached), handler);

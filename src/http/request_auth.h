@@ -1,7 +1,8 @@
 #pragma once
 
 // Authenticating a request: the credential (session cookie or Authorization: Bearer), the
-// session behind it (cache on the io thread, else the store on a worker), and for
+// session behind it (an access JWT: verified statelessly on the io thread; a session secret:
+// the cache on the io thread, else the store on a worker), and for
 // cookie-authenticated unsafe requests the CSRF token and Origin (API.md "CSRF").
 // WithSession() wraps a handler so that every authenticated route does this the same way.
 // Thread-safe.
@@ -51,6 +52,12 @@ Reply WithSession(const RouteContext& context, Request& request, const AuthedHan
 // A router Handler that runs `handler` behind WithSession. The AuthedHandler is kept inside
 // the returned Handler (which the router owns), so deferred work may refer to it.
 Handler Authed(const RouteContext& context, AuthedHandler handler);
+
+// Set-Cookie headers that delete the session and refresh cookies (logout, revoked session).
+void ClearCredentialCookies(Response& response, const HttpPolicy& policy);
+
+// Where the refresh cookie is sent (its Path).
+inline constexpr std::string_view kRefreshPath = "/v1/auth/refresh";
 
 // Runs `reply` to completion on the current thread (inline if it is a Deferred).
 Response Complete(Reply reply);

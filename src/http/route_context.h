@@ -8,10 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "auth/access_tokens.h"
 #include "auth/account_service.h"
 #include "auth/auth_counters.h"
 #include "auth/key_publisher.h"
 #include "auth/login_service.h"
+#include "auth/refresh_service.h"
 #include "auth/session_service.h"
 #include "common/clock.h"
 #include "common/result.h"
@@ -24,7 +26,10 @@ namespace sesame::http {
 
 struct HttpPolicy {
   CookiePolicy cookie;
+  // The session cookie carries the client's credential: the session secret in session mode,
+  // the access JWT in jwt mode. The refresh cookie is sent only to the refresh path.
   std::string session_cookie_name;
+  std::string refresh_cookie_name;
   // The server's own origin ("https://auth.example.com") from server.public_url; when empty,
   // the origin is taken from the Host header and the connection's scheme.
   std::string public_origin;
@@ -47,6 +52,9 @@ struct RouteContext {
   WorkerPool& store_pool;  // blocking store calls
   Metrics* metrics = nullptr;
   const auth::KeyPublisher* keys = nullptr;  // the JWKS; null: not served
+  // jwt mode (both null when it is not available).
+  auth::AccessTokens* access_tokens = nullptr;
+  auth::RefreshService* refresh = nullptr;
   // Store reachability for /readyz (blocking; runs on the store pool).
   std::function<Result<void>()> check_ready;
   // Extra metric families for /metrics (blocking; runs on the store pool).

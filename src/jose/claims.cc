@@ -15,13 +15,16 @@ tl::unexpected<Error> Invalid(std::string reason) {
 
 // The claims sesame reads, in the order of this table; their index is a bit in a seen-mask, so a
 // repeated registered name is caught without comparing names.
-enum Known { kIss, kSub, kJti, kSid, kExp, kNbf, kIat, kAud, kRoles, kKnownCount };
+enum Known { kIss, kSub, kJti, kSid, kExp, kNbf, kIat, kAud, kRoles, kUsername, kKnownCount };
 constexpr std::array<std::string_view, kKnownCount> kKnownNames = {
-    "iss", "sub", "jti", "sid", "exp", "nbf", "iat", "aud", "roles"};
+    "iss", "sub", "jti", "sid", "exp", "nbf", "iat", "aud", "roles", "preferred_username"};
 
 inline int KnownIndex(std::string_view key) {
   if (key.size() == 5) {
     return key == "roles" ? kRoles : -1;
+  }
+  if (key.size() == 18) {
+    return key == "preferred_username" ? kUsername : -1;
   }
   if (key.size() != 3) {
     return -1;
@@ -215,6 +218,9 @@ Result<void> ReadKnown(int index, od::value value, ClaimsView& claims,
     case kSid:
       text = &claims.sid;
       break;
+    case kUsername:
+      text = &claims.preferred_username;
+      break;
     case kExp:
       date = &claims.exp;
       break;
@@ -364,6 +370,7 @@ Claims ToClaims(const ClaimsView& view) {
   claims.sub = copy(view.sub);
   claims.jti = copy(view.jti);
   claims.sid = copy(view.sid);
+  claims.preferred_username = copy(view.preferred_username);
   if (view.has_aud) {
     claims.aud.emplace(view.aud.begin(), view.aud.end());
   }

@@ -1,6 +1,7 @@
 #pragma once
 
-// JWT claims (RFC 7519 §4.1, plus sesame's "sid" and "roles") and the rules that accept or
+// JWT claims (RFC 7519 §4.1, plus sesame's "sid" and "roles", and OpenID Connect's
+// "preferred_username") and the rules that accept or
 // refuse them at a given time. Parsing is strict: the payload is one JSON object with no name
 // twice at any depth, registered claims have their registered types (strings, NumericDates, aud
 // as string or array of strings), "roles" is an array of strings.
@@ -23,7 +24,7 @@
 namespace sesame::jose {
 
 struct ClaimsView {
-  std::optional<std::string_view> iss, sub, jti, sid;
+  std::optional<std::string_view> iss, sub, jti, sid, preferred_username;
   bool has_aud = false;
   std::span<const std::string_view> aud;  // a string aud becomes a one-element list
   std::optional<int64_t> exp, nbf, iat;   // NumericDate, fractions dropped
@@ -31,7 +32,7 @@ struct ClaimsView {
 };
 
 struct Claims {
-  std::optional<std::string> iss, sub, jti, sid;
+  std::optional<std::string> iss, sub, jti, sid, preferred_username;
   std::optional<std::vector<std::string>> aud;
   std::optional<int64_t> exp, nbf, iat;
   std::vector<std::string> roles;

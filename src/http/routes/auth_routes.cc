@@ -10,6 +10,7 @@
 #include "http/body.h"
 #include "http/error_response.h"
 #include "http/request_auth.h"
+#include "http/routes/credentials_response.h"
 #include "http/routes/json_views.h"
 #include "http/routes/routes.h"
 
@@ -34,50 +35,22 @@ Response FormFailure(const Error& error) {
   return r;
 }
 
-std::string ClearCookie(const RouteContext& context) {
-  return BuildSetCookie(context.policy.session_cookie_name, "", context.policy.cookie, 0);
-}
-
 Response LoginResponse(const RouteContext& context, const auth::LoginResult& result, bool form) {
   const store::Session& s = result.session.record;
-  const int64_t now = ToUnixSeconds(context.clock.Now());
-  const int64_t expires_at = SessionExpiresAt(s);
-  const bool cookie = s.transport == store::Transport::kCookie;
-  Response r;
-  if (form) {
-    r = Response::Redirect("/");
-  } else {
-    nlohmann::json body = {{"user",
-                            {{"id", result.user.id},
-                             {"username", result.user.username},
-                             {"roles", result.user.roles}}},
-                           {"session",
-                            {{"id", s.id},
-                             {"mode", store::SessionModeName(s.mode)},
-                             {"transport", store::TransportName(s.transport)},
-                             {"created_at", ToUnixSeconds(s.created_at)},
-                             {"expires_at", expires_at},
-                             {"absolute_expires_at", ToUnixSeconds(s.absolute_expires_at)}}}};
-    if (cookie) {
-      body["csrf_token"] = s.csrf_token;
-    } else {
-      body["session_token"] = result.session.session_secret;
-      body["token_type"] = "Bearer";
-      body["expires_in"] = expires_at - now;
+  IssuedCredentials issued{s, result.user, result.session.session_secret, nullptr, {}, {}};
+  auth::IssuedAccessToken access;
+  if (s.mode == store::SessionMode::kJwt) {
+    auto signed_token = context.access_tokens->Issue(s, result.user);
+    if (!signed_token) {
+      return form ? FormFailure(signed_token.error()) : ErrorResponse(signed_token.error());
     }
-    r = Response::Json(200, Dump(body));
+    access = std::move(*signed_token);
+    issued.access = &access;
+    issued.refresh_token = result.session.refresh_token;
+    issued.refresh_expires_at =
+        std::min(s.created_at + context.refresh->policy().refresh_ttl, s.absolute_expires_at);
   }
-  r.AddHeader("Cache-Control", "no-store");
-  if (cookie) {
-    // "Remember this device" keeps the cookie for the session's absolute lifetime; otherwise
-    // it is a browser-session cookie, gone when the browser closes.
-    const long long max_age = s.remember ? ToUnixSeconds(s.absolute_expires_at) - now : -1;
-    r.AddHeader("Set-Cookie",
-                BuildSetCookie(context.policy.session_cookie_name, result.session.session_secret,
-                               context.policy.cookie, max_age));
-  }
-  r.session_id = s.id;
-  return r;
+  return CredentialsResponse(context, issued, s.transport == store::Transport::kCookie, form);
 }
 
 Reply Login(const RouteContext& context, Request& request) {
@@ -105,7 +78,7 @@ Reply Login(const RouteContext& context, Request& request) {
   if (form) {
     transport = store::Transport::kCookie;  // a plain HTML form can only hold a cookie
   }
-  if (mode == store::SessionMode::kJwt && !context.policy.jwt_enabled) {
+  if (mode == store::SessionMode::kJwt && context.access_tokens == nullptr) {
     return ErrorResponse(
         Error{ErrorCode::kInvalidRequest, "mode jwt is not available on this server"});
   }
@@ -137,26 +110,51 @@ Reply Login(const RouteContext& context, Request& request) {
                   }};
 }
 
-Reply Me(const RouteContext& context, const Caller& caller) {
-  const auth::CachedSession& s = caller.session();
-  const TimePoint now = context.clock.Now();
-  const int64_t expires_at = ToUnixSeconds(std::min(now + s.idle_timeout, s.absolute_expires_at));
+Response MeResponse(const auth::CachedSession& s, store::Transport transport, int64_t created_at,
+                    int64_t last_seen_at, int64_t expires_at, int64_t absolute_expires_at) {
   nlohmann::json body = {
       {"user", {{"id", s.user_id}, {"username", s.username}, {"roles", s.roles}}},
       {"session",
        {{"id", s.session_id},
         {"mode", store::SessionModeName(s.mode)},
-        {"transport", store::TransportName(s.transport)},
-        {"created_at", ToUnixSeconds(s.created_at)},
-        {"last_seen_at", ToUnixSeconds(now)},
+        {"transport", store::TransportName(transport)},
+        {"created_at", created_at},
+        {"last_seen_at", last_seen_at},
         {"expires_at", expires_at},
-        {"absolute_expires_at", ToUnixSeconds(s.absolute_expires_at)}}}};
-  if (!s.csrf_token.empty()) {
+        {"absolute_expires_at", absolute_expires_at}}}};
+  if (!s.csrf_token.empty() && transport == store::Transport::kCookie) {
     body["csrf_token"] = s.csrf_token;
   }
   Response r = Response::Json(200, Dump(body));
   r.AddHeader("Cache-Control", "no-store");
   return r;
+}
+
+Reply Me(const RouteContext& context, const Caller& caller) {
+  const auth::CachedSession& s = caller.session();
+  if (s.mode == store::SessionMode::kJwt) {
+    // The access JWT says who; the session's times are in the store.
+    auto session = caller.auth.session;
+    const bool bearer = caller.credential.kind == Credential::Kind::kBearer;
+    return Deferred{&context.store_pool, [&context, session, bearer] {
+                      auto found = context.sessions.Find(session->session_id);
+                      if (!found) {
+                        return ErrorResponse(found.error(), bearer);
+                      }
+                      if (!*found || (*found)->IsRevoked()) {
+                        return ErrorResponse(Error{ErrorCode::kSessionRevoked, {}}, bearer);
+                      }
+                      const store::Session& record = **found;
+                      return MeResponse(
+                          *session, record.transport, ToUnixSeconds(record.created_at),
+                          ToUnixSeconds(record.last_seen_at), SessionExpiresAt(record),
+                          ToUnixSeconds(record.absolute_expires_at));
+                    }};
+  }
+  const TimePoint now = context.clock.Now();
+  return MeResponse(s, s.transport, ToUnixSeconds(s.created_at), ToUnixSeconds(now),
+                    ToUnixSeconds(std::min(now + s.idle_timeout, s.absolute_expires_at)),
+                    ToUnixSeconds(s.absolute_expires_at));
 }
 
 Reply Verify(const Caller& caller, const Request& request) {
@@ -203,7 +201,7 @@ Reply Logout(const RouteContext& context, const Request& request, const Caller& 
                     Response r = Response::NoContent();
                     r.session_id = session_id;
                     if (cookie) {
-                      r.AddHeader("Set-Cookie", ClearCookie(context));
+                      ClearCredentialCookies(r, context.policy);
                     }
                     return r;
                   }};

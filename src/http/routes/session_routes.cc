@@ -55,8 +55,7 @@ void AddSessionRoutes(Router& router, const RouteContext& context) {
                      }
                      Response r = Response::NoContent();
                      if (cookie && target == current) {
-                       r.AddHeader("Set-Cookie", BuildSetCookie(context.policy.session_cookie_name,
-                                                                "", context.policy.cookie, 0));
+                       ClearCredentialCookies(r, context.policy);
                      }
                      return r;
                    }};

@@ -132,7 +132,7 @@ TEST(KeyPublisher, PicksUpARotationOnDiskAndKeepsOldTokensVerifiable) {
   TestClock clock;
   TempDir dir;
   const std::string path = dir.path() + "/keys.json";
-  auto publisher = KeyPublisher::Open(path, jose::Algorithm::kES256, kLifetime, clock);
+  auto publisher = KeyPublisher::Open(path, jose::Algorithm::kES256, kLifetime, {}, clock);
   ASSERT_THAT(publisher, IsOk());
   auto before = (*publisher)->current();
   auto token = jose::SignCompact(before->signer, R"({"sub":"u_1"})", "at+jwt");
@@ -160,7 +160,7 @@ TEST(KeyPublisher, NeverPublishesSymmetricKeys) {
   TestClock clock;
   TempDir dir;
   auto publisher =
-      KeyPublisher::Open(dir.path() + "/keys.json", jose::Algorithm::kHS256, kLifetime, clock);
+      KeyPublisher::Open(dir.path() + "/keys.json", jose::Algorithm::kHS256, kLifetime, {}, clock);
   ASSERT_THAT(publisher, IsOk());
   EXPECT_EQ((*publisher)->current()->jwks_json, R"({"keys":[]})");
   EXPECT_EQ((*publisher)->current()->verification_keys->keys().size(), 2u);

@@ -542,8 +542,8 @@ TYPED_TEST(StoreConformanceTest, RotatesRefreshFromTheCurrentGenerationOnly) {
   s.refresh_hash = "r0";
   this->Create(s);
 
-  auto rotated = this->sessions().RotateRefresh("s_1", RefreshRotation{0, "r1", this->At(100),
-                                                                      this->At(3700)});
+  auto rotated = this->sessions().RotateRefresh(
+      "s_1", RefreshRotation{0, "r1", this->At(100), this->At(3700)});
   ASSERT_THAT(rotated, IsOk());
   EXPECT_TRUE(*rotated);
   Session after = this->Get("s_1");
@@ -556,14 +556,14 @@ TYPED_TEST(StoreConformanceTest, RotatesRefreshFromTheCurrentGenerationOnly) {
   EXPECT_EQ(after.absolute_expires_at, this->At(86400));  // never moves
 
   // A second rotation from generation 0 (the loser of a race) changes nothing.
-  auto stale = this->sessions().RotateRefresh("s_1", RefreshRotation{0, "r1-bis", this->At(101),
-                                                                    this->At(3701)});
+  auto stale = this->sessions().RotateRefresh(
+      "s_1", RefreshRotation{0, "r1-bis", this->At(101), this->At(3701)});
   ASSERT_THAT(stale, IsOk());
   EXPECT_FALSE(*stale);
   EXPECT_EQ(SessionFields(this->Get("s_1")), SessionFields(after));
 
-  auto unknown = this->sessions().RotateRefresh("s_unknown", RefreshRotation{0, "x", this->At(1),
-                                                                            this->At(2)});
+  auto unknown = this->sessions().RotateRefresh("s_unknown",
+                                                RefreshRotation{0, "x", this->At(1), this->At(2)});
   ASSERT_THAT(unknown, IsOk());
   EXPECT_FALSE(*unknown);
 }
@@ -580,8 +580,8 @@ TYPED_TEST(StoreConformanceTest, NeverRotatesARevokedOrExpiredSession) {
 
   for (const char* id : {"s_revoked", "s_idle"}) {
     const Session before = this->Get(id);
-    auto rotated =
-        this->sessions().RotateRefresh(id, RefreshRotation{0, "r1", this->At(3600), this->At(7200)});
+    auto rotated = this->sessions().RotateRefresh(
+        id, RefreshRotation{0, "r1", this->At(3600), this->At(7200)});
     ASSERT_THAT(rotated, IsOk());
     EXPECT_FALSE(*rotated) << id;
     EXPECT_EQ(SessionFields(this->Get(id)), SessionFields(before)) << id;
