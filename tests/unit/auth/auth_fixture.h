@@ -12,6 +12,9 @@
 #include "auth/background.h"
 #include "auth/login_limiter.h"
 #include "auth/login_service.h"
+#include "auth/refresh_service.h"
+#include "auth/revocation_set.h"
+#include "auth/session_secrets.h"
 #include "auth/session_service.h"
 #include "crypto/password_hasher.h"
 #include "store/memory/memory_store.h"
@@ -43,7 +46,12 @@ struct AuthFixture {
       : hasher(*crypto::PasswordHasher::Create(crypto::Argon2Params{1, 64 * 1024})),
         audit(store, clock),
         limiter(store, failures, attempts),
-        sessions(store, store, audit, clock, policy, background, counters),
+        secrets(*auth::SessionSecrets::FromKey(SecretBytes(std::string(32, 'k')))),
+        revocations(Seconds(600)),
+        sessions(store, store, audit, clock, policy, background, counters,
+                 auth::JwtSessions{&secrets, &revocations, true}),
+        refresh(store, store, sessions, secrets, audit, clock,
+                auth::RefreshPolicy{Seconds(10000), Seconds(30)}, counters),
         accounts(store, sessions, audit, hasher, clock),
         login(std::move(*auth::LoginService::Create(store, sessions, limiter, audit, hasher, clock,
                                                     counters))) {}
@@ -70,7 +78,10 @@ struct AuthFixture {
   QueuedBackground background;
   auth::AuditTrail audit;
   auth::LoginLimiter limiter;
+  auth::SessionSecrets secrets;
+  auth::RevocationSet revocations;
   auth::SessionService sessions;
+  auth::RefreshService refresh;
   auth::AccountService accounts;
   std::unique_ptr<auth::LoginService> login;
 };
