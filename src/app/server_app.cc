@@ -200,6 +200,12 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
   policy.default_transport = config.auth.default_transport == "header" ? store::Transport::kHeader
                                                                        : store::Transport::kCookie;
   policy.registration_open = config.auth.registration == "open";
+  for (const std::string& entry : config.oauth.clients) {
+    auto client = config::ParseApiClient(entry);  // validated with the configuration
+    if (client) {
+      policy.api_clients.push_back(http::ApiClient{client->name, client->key_hash});
+    }
+  }
   policy.refresh_cookie_name = http::RefreshCookieName(policy.cookie);
 
   http::RouteContext context{policy,

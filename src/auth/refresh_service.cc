@@ -128,6 +128,39 @@ Result<Refreshed> RefreshService::Refresh(std::string_view refresh_token, const 
   return MakeError(ErrorCode::kUnavailable, "the session is being refreshed too often; retry");
 }
 
+Result<std::optional<Refreshed>> RefreshService::Inspect(std::string_view refresh_token) {
+  const auto parts = secrets_.OpenRefreshToken(refresh_token);
+  if (!parts) {
+    return std::nullopt;
+  }
+  auto found = sessions_.FindSessionById(parts->session_id);
+  if (!found) {
+    return tl::unexpected(found.error());
+  }
+  const TimePoint now = clock_.Now();
+  if (!*found || (*found)->mode != store::SessionMode::kJwt || !(*found)->IsLiveAt(now) ||
+      (*found)->refresh_generation != parts->generation ||
+      !ConstantTimeEquals(SecretHashText(HashSecret(refresh_token)), (*found)->refresh_hash)) {
+    return std::nullopt;
+  }
+  const TimePoint issued_at = (*found)->rotated_at.value_or((*found)->created_at);
+  if (now >= issued_at + policy_.refresh_ttl) {
+    return std::nullopt;
+  }
+  auto user = users_.FindUserById((*found)->user_id);
+  if (!user) {
+    return tl::unexpected(user.error());
+  }
+  if (!*user || (*user)->is_disabled) {
+    return std::nullopt;
+  }
+  Refreshed out;
+  out.refresh_expires_at = std::min(issued_at + policy_.refresh_ttl, (*found)->absolute_expires_at);
+  out.session = std::move(**found);
+  out.user = std::move(**user);
+  return out;
+}
+
 Result<Refreshed> RefreshService::Answer(RefreshOutcome outcome, store::Session session,
                                          int64_t generation, TimePoint issued_at,
                                          const Actor& actor) {

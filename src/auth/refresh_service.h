@@ -58,6 +58,11 @@ class RefreshService {
   // revoked), kUnavailable.
   [[nodiscard]] Result<Refreshed> Refresh(std::string_view refresh_token, const Actor& actor);
 
+  // For introspection (RFC 7662), passive: the session and user of a refresh token that is the
+  // current token of a live session (refresh_token and outcome unset); nullopt for any other
+  // token. Never rotates or revokes. kUnavailable.
+  [[nodiscard]] Result<std::optional<Refreshed>> Inspect(std::string_view refresh_token);
+
   // The session id a refresh token names, if this server minted it (no store read).
   std::optional<std::string> SessionIdOf(std::string_view refresh_token) const;
 

@@ -6,8 +6,10 @@
 
 #include "app/node.h"
 #include "auth/key_ring.h"
+#include "auth/session_cache.h"
 #include "common/clock.h"
 #include "common/files.h"
+#include "crypto/random.h"
 #include "jose/algorithm.h"
 #include "jose/jwk.h"
 #include "jose/key_set.h"
@@ -124,6 +126,23 @@ void Rotate(CliContext& context, const RotateOptions& options) {
                << "up within a second\n";
 }
 
+// A new API key for a service that calls /v1/oauth/introspect and /v1/oauth/revoke. Only its
+// hash goes into the configuration; the key itself is shown once.
+void ApiKey(CliContext& context, const std::string& name) {
+  const std::string key = "sk_" + crypto::RandomToken();
+  const std::string entry = name + ":" + auth::SecretHashText(auth::HashSecret(key));
+  if (auto valid = config::ParseApiClient(entry); !valid) {
+    *context.err << "invalid_request: " << valid.error().detail << "\n";
+    context.exit_code = kExitUsage;
+    return;
+  }
+  *context.out << "API key for " << name << " (shown once; give it to the service):\n  " << key
+               << "\n\nAdd this entry to oauth.clients in the configuration:\n  [oauth]\n"
+               << "  clients = [\"" << entry << "\"]\n"
+               << "The service authenticates with HTTP Basic (user " << name
+               << ", password the key) or Authorization: Bearer <key>.\n";
+}
+
 }  // namespace
 
 std::string KeyStorePath(const std::string& data_dir) {
@@ -158,6 +177,12 @@ void AddKeysCommand(CLI::App& app, CliContext& context) {
   rotate->add_flag("--force", rotate_options->force,
                    "Rotate even if the next key was published less than 5 minutes ago");
   rotate->callback([&context, rotate_options] { Rotate(context, *rotate_options); });
+
+  CLI::App* api_key = keys->add_subcommand(
+      "api-key", "Make an API key for a service that introspects or revokes tokens");
+  auto api_key_name = std::make_shared<std::string>();
+  api_key->add_option("NAME", *api_key_name, "The service's name (its client id)")->required();
+  api_key->callback([&context, api_key_name] { ApiKey(context, *api_key_name); });
 }
 
 }  // namespace sesame::cli

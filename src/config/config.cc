@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <functional>
 #include <sstream>
@@ -119,6 +120,33 @@ Setter String(Section Config::*section, std::string Section::*field,
     return {};
   };
 }
+// A list of strings: a TOML array, or a comma-separated environment value.
+template <typename Section>
+Key ListKey(const char* section_name, const char* name, Section Config::*section,
+            std::vector<std::string> Section::*member) {
+  return Key{section_name, name,
+             [section, member](Config& c, std::string_view v) -> Result<void> {
+               auto& list = c.*section.*member;
+               list.clear();
+               std::string item;
+               std::istringstream in{std::string(v)};
+               while (std::getline(in, item, ',')) {
+                 if (!item.empty()) {
+                   list.push_back(item);
+                 }
+               }
+               return {};
+             },
+             [section, member](const Config& c) {
+               const auto& list = c.*section.*member;
+               std::string out = "[";
+               for (size_t i = 0; i < list.size(); ++i) {
+                 out += (i ? ", " : "") + Quote(list[i]);
+               }
+               return out + "]";
+             }};
+}
+
 template <typename Section>
 Getter StringOut(Section Config::*section, std::string Section::*field) {
   return [=](const Config& c) { return Quote((c.*section).*field); };
@@ -176,33 +204,8 @@ const std::vector<Key>& Keys() {
                  StringOut(&C::server, &C::Server::data_dir)});
     k.push_back({"server", "public_url", String(&C::server, &C::Server::public_url),
                  StringOut(&C::server, &C::Server::public_url)});
-    using ListMember = std::vector<std::string> Config::Server::*;
-    const std::pair<const char*, ListMember> lists[] = {
-        {"allowed_origins", &Config::Server::allowed_origins},
-        {"trusted_proxies", &Config::Server::trusted_proxies}};
-    for (const auto& [name, member] : lists) {
-      k.push_back({"server", name,
-                   [member](Config& c, std::string_view v) -> Result<void> {
-                     auto& list = c.server.*member;
-                     list.clear();
-                     std::string item;
-                     std::istringstream in{std::string(v)};
-                     while (std::getline(in, item, ',')) {
-                       if (!item.empty()) {
-                         list.push_back(item);
-                       }
-                     }
-                     return {};
-                   },
-                   [member](const Config& c) {
-                     const auto& list = c.server.*member;
-                     std::string out = "[";
-                     for (size_t i = 0; i < list.size(); ++i) {
-                       out += (i ? ", " : "") + Quote(list[i]);
-                     }
-                     return out + "]";
-                   }});
-    }
+    k.push_back(ListKey("server", "allowed_origins", &C::server, &C::Server::allowed_origins));
+    k.push_back(ListKey("server", "trusted_proxies", &C::server, &C::Server::trusted_proxies));
     k.push_back({"server", "tls_cert", String(&C::server, &C::Server::tls_cert),
                  StringOut(&C::server, &C::Server::tls_cert)});
     k.push_back({"server", "tls_key", String(&C::server, &C::Server::tls_key),
@@ -285,6 +288,7 @@ const std::vector<Key>& Keys() {
     k.push_back({"limits", "login_backoff",
                  Parsed(&C::limits, &C::Limits::login_backoff, ParseDuration),
                  DurationOut(&C::limits, &C::Limits::login_backoff)});
+    k.push_back(ListKey("oauth", "clients", &C::oauth, &C::OAuth::clients));
     k.push_back({"store", "users",
                  [](Config& c, std::string_view v) -> Result<void> {
                    if (v != "sqlite" && !v.starts_with("postgresql://") &&
@@ -429,6 +433,17 @@ Result<void> Validate(const Config& c) {
   if (c.server.tls_cert.empty() != c.server.tls_key.empty()) {
     return Bad("server.tls_key: tls_cert and tls_key must be set together");
   }
+  std::vector<std::string> client_names;
+  for (const std::string& entry : c.oauth.clients) {
+    auto client = ParseApiClient(entry);
+    if (!client) {
+      return Bad("oauth.clients: " + client.error().detail);
+    }
+    if (std::find(client_names.begin(), client_names.end(), client->name) != client_names.end()) {
+      return Bad("oauth.clients: \"" + client->name + "\" is listed twice");
+    }
+    client_names.push_back(client->name);
+  }
   for (const std::string& origin : c.server.allowed_origins) {
     if (!origin.starts_with("http://") && !origin.starts_with("https://")) {
       return Bad("server.allowed_origins: \"" + origin + "\" is not an http(s) origin");
@@ -438,6 +453,25 @@ Result<void> Validate(const Config& c) {
 }
 
 }  // namespace
+
+Result<ApiClient> ParseApiClient(std::string_view entry) {
+  const size_t colon = entry.find(':');
+  const std::string_view name = entry.substr(0, colon);
+  const std::string_view hash =
+      colon == std::string_view::npos ? std::string_view() : entry.substr(colon + 1);
+  auto is_name_char = [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.';
+  };
+  auto is_b64url_char = [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_';
+  };
+  if (name.empty() || name.size() > 64 || !std::all_of(name.begin(), name.end(), is_name_char) ||
+      hash.size() != 43 || !std::all_of(hash.begin(), hash.end(), is_b64url_char)) {
+    return Bad("expected \"NAME:HASH\" (from `sesame keys api-key NAME`), got \"" +
+               std::string(entry.substr(0, 80)) + "\"");
+  }
+  return ApiClient{std::string(name), std::string(hash)};
+}
 
 Result<Seconds> ParseDuration(std::string_view text) {
   if (text.empty()) {

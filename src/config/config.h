@@ -67,6 +67,11 @@ struct Config {
     // The first growing delay (after the third failure); each next failure doubles it.
     Seconds login_backoff{1};
   } limits;
+  struct OAuth {
+    // Services allowed to call /v1/oauth/introspect and /v1/oauth/revoke: "NAME:HASH", where
+    // HASH is the SHA-256 (base64url) of the service's API key (`sesame keys api-key NAME`).
+    std::vector<std::string> clients;
+  } oauth;
   struct Store {
     std::string users = "sqlite";     // sqlite | postgresql://...
     std::string sessions = "sqlite";  // sqlite | redis://...
@@ -94,6 +99,13 @@ struct ConfigSources {
 
 // The effective configuration as TOML, every key present; passwords in store URLs redacted.
 std::string RenderConfig(const Config& config);
+
+// One oauth.clients entry.
+struct ApiClient {
+  std::string name;
+  std::string key_hash;  // base64url SHA-256 of the API key
+};
+[[nodiscard]] Result<ApiClient> ParseApiClient(std::string_view entry);
 
 // "30s", "15m", "12h", "14d" (a bare number is seconds).
 [[nodiscard]] Result<Seconds> ParseDuration(std::string_view text);

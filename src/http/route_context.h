@@ -24,6 +24,12 @@
 
 namespace sesame::http {
 
+// A service allowed to introspect and revoke tokens (RFC 7662, RFC 7009).
+struct ApiClient {
+  std::string name;
+  std::string key_hash;  // base64url SHA-256 of its API key
+};
+
 struct HttpPolicy {
   CookiePolicy cookie;
   // The session cookie carries the client's credential: the session secret in session mode,
@@ -37,7 +43,7 @@ struct HttpPolicy {
   store::SessionMode default_mode = store::SessionMode::kSession;
   store::Transport default_transport = store::Transport::kCookie;
   bool registration_open = false;
-  bool jwt_enabled = false;
+  std::vector<ApiClient> api_clients;
 };
 
 struct RouteContext {

@@ -8,6 +8,7 @@ loopback, port 0, in a temporary directory) and Debian's python3-jwt for the int
 """
 
 import base64
+import hashlib
 import json
 import os
 import sys
@@ -656,6 +657,137 @@ class KeyRotationTest(JwtTestCase):
         # Its tokens are dead either way; with the key gone the signature cannot be checked, so
         # the claims (exp) are not believed: invalid_token.
         self.assertError(client.get("/v1/auth/verify"), 401, "invalid_token", bearer=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# For other services: RFC 7662 introspection and RFC 7009 revocation
+# ------------------------------------------------------------------------------------------------
+
+def api_key_entry(name, key):
+    digest = base64.urlsafe_b64encode(hashlib.sha256(key.encode()).digest()).rstrip(b"=")
+    return "%s:%s" % (name, digest.decode())
+
+
+BILLING_KEY = "sk_" + base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode()
+REPORTS_KEY = "sk_" + base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode()
+
+
+class OAuthTest(JwtTestCase):
+    CONFIG = {"oauth": {"clients": [api_key_entry("billing", BILLING_KEY),
+                                    api_key_entry("reports", REPORTS_KEY)]}}
+
+    @classmethod
+    def setUpServer(cls):
+        for key in (BILLING_KEY, REPORTS_KEY):
+            cls.server.remember_secret(key)
+
+    def basic(self, name, key):
+        raw = base64.b64encode(("%s:%s" % (name, key)).encode()).decode()
+        return {"Authorization": "Basic " + raw}
+
+    def call(self, endpoint, token, auth=None, **extra):
+        form = {"token": token}
+        form.update(extra)
+        headers = self.basic("billing", BILLING_KEY) if auth is None else auth
+        return self.server.request("POST", "/v1/oauth/" + endpoint, form=form, headers=headers)
+
+    def introspect(self, token, **kwargs):
+        r = self.call("introspect", token, **kwargs)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.headers.get("Cache-Control"), "no-store")
+        return r.json
+
+    def test_callers_need_a_configured_api_key(self):
+        client, _, _, _ = self.jwt_user()
+        for endpoint in ("introspect", "revoke"):
+            with self.subTest(endpoint):
+                self.assertError(self.call(endpoint, client.access, auth={}), 401,
+                                 "missing_credentials")
+                for label, auth in (
+                        ("wrong key", self.basic("billing", "sk_" + "A" * 43)),
+                        ("other client's key", self.basic("billing", REPORTS_KEY)),
+                        ("unknown client", self.basic("nobody", BILLING_KEY)),
+                        ("malformed basic", {"Authorization": "Basic !!!"}),
+                        ("a user's access token", {"Authorization": "Bearer " + client.access}),
+                        ("other scheme", {"Authorization": "Digest x"})):
+                    with self.subTest(label):
+                        self.assertError(self.call(endpoint, client.access, auth=auth), 401,
+                                         "invalid_credentials")
+        # Nothing was revoked by the refused calls.
+        self.assertAlive(client)
+        # Bearer with the key works as well as Basic.
+        r = self.call("introspect", client.access,
+                      auth={"Authorization": "Bearer " + REPORTS_KEY})
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.json["active"])
+
+    def test_introspection_of_every_kind_of_token(self):
+        client, name, password, user_id = self.jwt_user(roles=["ops"])
+        access = self.introspect(client.access)
+        self.assertEqual(access["active"], True)
+        self.assertEqual(access["token_type"], "access_token")
+        self.assertEqual(access["sub"], user_id)
+        self.assertEqual(access["sid"], client.session_id)
+        self.assertEqual(access["username"], name)
+        self.assertEqual(access["roles"], ["ops"])
+        _, claims = jwt_parts(client.access)
+        self.assertEqual((access["exp"], access["iat"], access["jti"]),
+                         (claims["exp"], claims["iat"], claims["jti"]))
+        refresh = self.introspect(client.refresh_token)
+        self.assertEqual((refresh["active"], refresh["token_type"], refresh["sid"]),
+                         (True, "refresh_token", client.session_id))
+        opaque = self.session(name, password, "header")
+        session = self.introspect(opaque.token)
+        self.assertEqual((session["active"], session["token_type"], session["sid"]),
+                         (True, "session_token", opaque.session_id))
+        for garbage in ("x", "a.b.c", "x" * 43, client.refresh_token[:-2] + "AA"):
+            with self.subTest(garbage=garbage):
+                self.assertEqual(self.introspect(garbage), {"active": False})
+
+    def test_introspection_is_passive_and_sees_rotation_and_revocation(self):
+        client, _, _, _ = self.jwt_user()
+        old = client.refresh_token
+        client.refresh()
+        # A rotated token is inactive, and asking about it is not a reuse.
+        self.assertEqual(self.introspect(old), {"active": False})
+        self.assertTrue(self.introspect(client.refresh_token)["active"])
+        self.assertAlive(client)
+        self.assertEqual(client.request("POST", "/v1/auth/logout").status, 204)
+        self.assertEqual(self.introspect(client.access), {"active": False})
+        self.assertEqual(self.introspect(client.refresh_token), {"active": False})
+
+    def test_revoking_any_token_of_a_session_ends_the_session(self):
+        name, password, _ = self.new_user()
+        for kind in ("access", "refresh", "session"):
+            with self.subTest(kind):
+                if kind == "session":
+                    client = self.session(name, password, "header")
+                    token = client.token
+                else:
+                    client = self.jwt_login(name, password)
+                    token = client.access if kind == "access" else client.refresh_token
+                r = self.call("revoke", token, token_type_hint="access_token")
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(r.body, b"")
+                self.assertError(client.me(), 401, "session_revoked", bearer=True)
+        # Unknown tokens: 200 and nothing happens (RFC 7009 §2.2).
+        survivor = self.jwt_login(name, password)
+        for garbage in ("x", "a.b.c", "s_nope.0." + "A" * 43):
+            self.assertEqual(self.call("revoke", garbage).status, 200)
+        self.assertAlive(survivor)
+        r = self.server.request("POST", "/v1/oauth/revoke", form={"nothing": "x"},
+                                headers=self.basic("billing", BILLING_KEY))
+        self.assertError(r, 400, "invalid_request")
+
+    def test_the_cli_makes_keys_whose_hash_goes_in_the_config(self):
+        out = self.server.cli("keys", "api-key", "analytics").stdout
+        key = [line.strip() for line in out.splitlines() if line.strip().startswith("sk_")][0]
+        self.server.remember_secret(key)
+        entry = api_key_entry("analytics", key)
+        self.assertIn('clients = ["%s"]' % entry, out)
+        self.assertNotIn(key, entry)
+        r = self.server.cli("keys", "api-key", "bad name", check=False)
+        self.assertEqual(r.returncode, 2, r)
 
 
 def main():

@@ -10,6 +10,7 @@ namespace sesame::http {
 
 void AddAuthRoutes(Router& router, const RouteContext& context);     // login, me, verify, ...
 void AddTokenRoutes(Router& router, const RouteContext& context);    // refresh, oauth
+void AddOAuthRoutes(Router& router, const RouteContext& context);    // introspect, revoke
 void AddSessionRoutes(Router& router, const RouteContext& context);  // /v1/sessions
 void AddAccountRoutes(Router& router, const RouteContext& context);  // /v1/users
 void AddAdminRoutes(Router& router, const RouteContext& context);    // /v1/admin/...
@@ -19,6 +20,7 @@ void AddKeyRoutes(Router& router, const RouteContext& context);      // /.well-k
 inline void AddAllRoutes(Router& router, const RouteContext& context) {
   AddAuthRoutes(router, context);  // first: /v1/auth/verify is the hot path
   AddTokenRoutes(router, context);
+  AddOAuthRoutes(router, context);
   AddSessionRoutes(router, context);
   AddAccountRoutes(router, context);
   AddAdminRoutes(router, context);

@@ -179,6 +179,38 @@ TEST_F(ConfigTest, RenderRedactsPasswordsInStoreUrls) {
   EXPECT_NE(rendered.find("redis://:***@cache:6379/0"), std::string::npos);
 }
 
+TEST_F(ConfigTest, ApiClientsAreNamesWithKeyHashes) {
+  const std::string hash(43, 'A');
+  auto c = Load("[oauth]\nclients = [\"billing:" + hash + "\", \"re.ports-2:" + hash + "\"]\n");
+  ASSERT_THAT(c, IsOk());
+  ASSERT_EQ(c->oauth.clients.size(), 2u);
+  auto client = ParseApiClient(c->oauth.clients[1]);
+  ASSERT_THAT(client, IsOk());
+  EXPECT_EQ(client->name, "re.ports-2");
+  EXPECT_EQ(client->key_hash, hash);
+  auto env = Load("", {{"SESAME_OAUTH_CLIENTS", "a:" + hash + ",b:" + hash}});
+  ASSERT_THAT(env, IsOk());
+  EXPECT_EQ(env->oauth.clients.size(), 2u);
+  EXPECT_NE(RenderConfig(*env).find("clients = [\"a:" + hash), std::string::npos);
+
+  for (const std::string& bad :
+       {std::string("billing"), "billing:" + hash.substr(1), ":" + hash, "bad name:" + hash,
+        "billing:" + hash + "=", "billing:" + hash + "," + "billing:" + hash}) {
+    auto loaded = Load("", {{"SESAME_OAUTH_CLIENTS", bad}});
+    EXPECT_THAT(loaded, HasError(ErrorCode::kInvalidConfig)) << bad;
+    if (!loaded) {
+      EXPECT_EQ(loaded.error().detail.rfind("oauth.clients: ", 0), 0u) << loaded.error().detail;
+    }
+  }
+}
+
+TEST_F(ConfigTest, LeewayIsBounded) {
+  auto c = Load("[jwt]\nleeway = \"0s\"\n");
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(c->jwt.leeway, Seconds(0));
+  EXPECT_THAT(Load("[jwt]\nleeway = \"10m\"\n"), HasError(ErrorCode::kInvalidConfig));
+}
+
 TEST(ParseDuration, AcceptsTheContractsUnits) {
   EXPECT_EQ(ParseDuration("30s"), Seconds(30));
   EXPECT_EQ(ParseDuration("15m"), Seconds(900));
