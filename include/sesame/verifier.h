@@ -3,10 +3,16 @@
 // Verifies sesame access tokens inside another C++ service, against the public keys sesame
 // publishes at /.well-known/jwks.json: signature, algorithm, kid, header rules, expiry, issuer,
 // audience and typ. It needs no connection to sesame per request; it does not know about
-// revocations (a logged-out session's token stays valid here until it expires).
+// revocations (a logged-out session's token stays valid here until it expires: keep access
+// tokens short, or ask sesame with /v1/oauth/introspect where that matters).
+//
+// Keys from a file or URL are reloaded when a token names a kid the loaded keys lack (sesame
+// publishes a key before it signs, so this happens only when the document was fetched long
+// ago), at most once per refresh_interval, so garbage tokens cannot make it hammer the source.
+// That reload happens inside Verify(), which then blocks for up to fetch_timeout.
 //
 // Link the CMake target sesame::verifier. This header shows only standard types. A Verifier is
-// immutable after construction and safe to share across threads.
+// safe to share across threads.
 
 #include <chrono>
 #include <cstdint>
@@ -27,10 +33,14 @@ enum class VerifyStatus {
 std::string_view VerifyStatusName(VerifyStatus status);
 
 struct VerifierOptions {
-  std::string issuer;                    // required iss, if not empty
-  std::string audience;                  // required member of aud, if not empty
+  std::string issuer{};                  // required iss, if not empty
+  std::string audience{};                // required member of aud, if not empty
   std::string expected_type = "at+jwt";  // required header typ (RFC 9068), if not empty
   std::chrono::seconds leeway{60};       // clock skew allowed for exp, nbf, iat
+  // FromJwksFile / FromJwksUrl: reload on an unknown kid at most this often.
+  std::chrono::seconds refresh_interval{30};
+  std::chrono::seconds fetch_timeout{5};  // FromJwksUrl: one fetch, start to end
+  std::string ca_file{};                  // FromJwksUrl over https: trust these CAs (PEM) only
 };
 
 struct AccessToken {
@@ -38,6 +48,7 @@ struct AccessToken {
   std::string session_id;  // sid
   std::string issuer;      // iss
   std::string token_id;    // jti
+  std::string username;    // preferred_username
   std::vector<std::string> audience;
   std::vector<std::string> roles;
   int64_t expires_at = 0;  // exp, seconds since the Unix epoch (0 if absent)
@@ -57,9 +68,13 @@ class Verifier {
   // *error if the document holds no usable key.
   static std::unique_ptr<Verifier> FromJwks(std::string_view jwks_json, VerifierOptions options,
                                             std::string* error);
-  // The same, reading the document from a file.
+  // The same, reading the document from a file (read again on an unknown kid).
   static std::unique_ptr<Verifier> FromJwksFile(const std::string& path, VerifierOptions options,
                                                 std::string* error);
+  // The same, fetching the document from an http:// or https:// URL (again on an unknown kid),
+  // e.g. "https://auth.example.com/.well-known/jwks.json".
+  static std::unique_ptr<Verifier> FromJwksUrl(const std::string& url, VerifierOptions options,
+                                               std::string* error);
 
   ~Verifier();
   Verifier(const Verifier&) = delete;
@@ -70,8 +85,14 @@ class Verifier {
   // Verifies at the given time (seconds since the Unix epoch).
   VerifyResult VerifyAt(std::string_view token, int64_t now_unix_seconds) const;
 
+  // How many times the keys were reloaded, and the last reload error ("" if none), for
+  // monitoring.
+  uint64_t key_reloads() const;
+  std::string last_reload_error() const;
+
+  struct Impl;  // opaque
+
  private:
-  struct Impl;
   explicit Verifier(std::unique_ptr<Impl> impl);
 
   std::unique_ptr<Impl> impl_;

@@ -12,6 +12,7 @@
 #include "jose/jwk.h"
 #include "jose/jwt_verifier.h"
 #include "jose/key_set.h"
+#include "verifier/jwks_fetch.h"
 
 namespace sesame::cli {
 namespace {
@@ -83,12 +84,6 @@ struct VerifyOptions {
 };
 
 void Verify(CliContext& context, const VerifyOptions& options) {
-  if (options.jwks.starts_with("http://") || options.jwks.starts_with("https://")) {
-    // TODO(#4): fetch the JWKS over HTTP with the embeddable verifier's client.
-    Fail(context, {ErrorCode::kInvalidRequest, "--jwks URL is not supported yet; pass a file"},
-         kExitUsage);
-    return;
-  }
   Result<jose::KeySet> keys;
   if (options.jwks.empty()) {
     // The data directory's key ring: every key in it may have signed a live token.
@@ -102,6 +97,13 @@ void Verify(CliContext& context, const VerifyOptions& options) {
       return;
     }
     keys = ring->VerificationKeys(FromUnixSeconds(0), Seconds(int64_t{1} << 40));
+  } else if (options.jwks.starts_with("http://") || options.jwks.starts_with("https://")) {
+    auto text = verifier::FetchUrl(options.jwks, verifier::FetchOptions{});
+    if (!text) {
+      Fail(context, text.error(), kExitUsage);
+      return;
+    }
+    keys = jose::KeySet::FromJson(*text);
   } else {
     auto text = ReadSecretFile(options.jwks);
     if (!text) {

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -788,6 +789,111 @@ class OAuthTest(JwtTestCase):
         self.assertNotIn(key, entry)
         r = self.server.cli("keys", "api-key", "bad name", check=False)
         self.assertEqual(r.returncode, 2, r)
+
+
+# ------------------------------------------------------------------------------------------------
+# The embeddable verifier: the example resource server and `sesame token verify --jwks URL`
+# ------------------------------------------------------------------------------------------------
+
+EXAMPLE = os.environ.get("SESAME_EXAMPLE_RESOURCE_SERVER", "")
+
+
+class ResourceServerTest(JwtTestCase):
+    """examples/resource_server trusts sesame's tokens through the JWKS URL alone."""
+
+    @classmethod
+    def setUpServer(cls):
+        if not EXAMPLE:
+            raise unittest.SkipTest("SESAME_EXAMPLE_RESOURCE_SERVER is not set")
+        cls.example = subprocess.Popen(
+            [EXAMPLE, "--listen", "127.0.0.1:0", "--jwks",
+             "http://%s/.well-known/jwks.json" % cls.server.host,
+             "--issuer", "sesame", "--audience", "sesame"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = cls.example.stdout.readline()
+        if not line.startswith("listening on "):
+            cls.example.kill()
+            raise AssertionError("the example did not start: %r %s" % (
+                line, cls.example.stderr.read()))
+        cls.example_port = int(line.split()[-1])
+
+    @classmethod
+    def tearDownClass(cls):
+        example = getattr(cls, "example", None)
+        if example is not None:
+            example.kill()  # by PID
+            example.wait(timeout=10)
+            example.stdout.close()
+            example.stderr.close()
+        super().tearDownClass()
+
+    def hello(self, token=None, query=""):
+        import http.client
+        conn = http.client.HTTPConnection("127.0.0.1", self.example_port, timeout=15)
+        headers = {"Authorization": "Bearer " + token} if token else {}
+        try:
+            conn.request("GET", "/hello" + query, headers=headers)
+            r = conn.getresponse()
+            return r.status, json.loads(r.read())
+        finally:
+            conn.close()
+
+    def reloads(self):
+        import http.client
+        conn = http.client.HTTPConnection("127.0.0.1", self.example_port, timeout=15)
+        try:
+            conn.request("GET", "/stats")
+            return json.loads(conn.getresponse().read())["jwks_reloads"]
+        finally:
+            conn.close()
+
+    def test_verifies_tokens_and_fetches_the_jwks_again_after_a_rotation(self):
+        client, name, password, user_id = self.jwt_user(roles=["ops"])
+        status, body = self.hello(client.access)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body, {"hello": name, "sub": user_id, "sid": client.session_id,
+                                "roles": ["ops"]})
+        self.assertEqual(self.hello(client.access, "?role=ops")[0], 200)
+        self.assertEqual(self.hello(client.access, "?role=admin"), (403, {"error": "forbidden"}))
+        self.assertEqual(self.hello(), (401, {"error": "missing_credentials"}))
+        self.assertEqual(self.hello("a.b.c"), (401, {"error": "invalid_token"}))
+        self.assertEqual(self.hello(client.refresh_token), (401, {"error": "invalid_token"}))
+        self.assertEqual(self.reloads(), 0)
+
+        # Two forced rotations: the key that now signs was created after the example fetched.
+        before = jwt_parts(client.access)[0]["kid"]
+        self.server.cli("keys", "rotate", "--force")
+        self.server.cli("keys", "rotate", "--force")
+
+        def token_of_new_key():
+            fresh = self.jwt_login(name, password)
+            return fresh if jwt_parts(fresh.access)[0]["kid"] != before else None
+
+        fresh = wait_until(token_of_new_key, timeout=5)
+        self.assertTrue(fresh, "the server did not pick up the rotation")
+        status, body = self.hello(fresh.access)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(self.reloads(), 1)
+        # The old key still verifies (retired, not removed)...
+        self.assertEqual(self.hello(client.access)[0], 200)
+        # ...and a token naming a kid nobody has is refused without another fetch (rate limit).
+        header, payload, signature = fresh.access.split(".")
+        forged_header = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
+        forged_header["kid"] = "no-such-key"
+        forged = base64.urlsafe_b64encode(json.dumps(forged_header).encode()).rstrip(b"=")
+        token = "%s.%s.%s" % (forged.decode(), payload, signature)
+        self.assertEqual(self.hello(token), (401, {"error": "invalid_token"}))
+        self.assertEqual(self.reloads(), 1)
+
+    def test_token_verify_takes_the_jwks_url(self):
+        client, _, _, user_id = self.jwt_user()
+        url = "http://%s/.well-known/jwks.json" % self.server.host
+        r = self.server.cli("token", "verify", "--jwks", url, "--aud", "sesame", client.access)
+        self.assertEqual(json.loads(r.stdout)["sub"], user_id)
+        bad = self.server.cli("token", "verify", "--jwks", "http://127.0.0.1:1/jwks.json",
+                              client.access, check=False)
+        self.assertEqual(bad.returncode, 2, bad)
+        self.assertTrue(bad.stderr.startswith("unavailable: "), bad.stderr)
 
 
 def main():

@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "common/files.h"
 #include "jose/jwk.h"
 #include "jose/jwt_verifier.h"
+#include "temp_dir.h"
+#include "verifier/jwks_fetch.h"
 
 namespace sesame {
 namespace {
@@ -71,6 +74,64 @@ TEST_F(PublicVerifierTest, RefusesAJwksWithoutUsableKeys) {
   EXPECT_EQ(Verifier::FromJwks("nonsense", {}, &error), nullptr);
   EXPECT_EQ(Verifier::FromJwksFile("/nonexistent/jwks.json", {}, &error), nullptr);
   EXPECT_NE(error.find("/nonexistent/jwks.json"), std::string::npos);
+}
+
+TEST_F(PublicVerifierTest, AFileIsReadAgainForAnUnknownKidAtMostOncePerInterval) {
+  testing::TempDir dir("sesame-verifier");
+  const std::string path = dir.path() + "/jwks.json";
+  ASSERT_TRUE(WriteFileAtomically(path, jwks_, 0644));
+  std::string error;
+  auto verifier = Verifier::FromJwksFile(path, {.refresh_interval = std::chrono::hours(1)}, &error);
+  ASSERT_NE(verifier, nullptr) << error;
+
+  // A rotation adds a key the verifier has not seen.
+  const jose::Jwk old_key = key_;
+  key_ = *jose::Jwk::Generate(jose::Algorithm::kES256);
+  ASSERT_TRUE(WriteFileAtomically(
+      path, R"({"keys":[)" + old_key.ToJson(false) + "," + key_.ToJson(false) + "]}", 0644));
+  EXPECT_TRUE(verifier->VerifyAt(Token(Claims()), kNow).ok());
+  EXPECT_EQ(verifier->key_reloads(), 1u);
+
+  // Another unknown kid within the interval: refused without reading again.
+  key_ = *jose::Jwk::Generate(jose::Algorithm::kES256);
+  ASSERT_TRUE(WriteFileAtomically(path, R"({"keys":[)" + key_.ToJson(false) + "]}", 0644));
+  EXPECT_EQ(verifier->VerifyAt(Token(Claims()), kNow).status, VerifyStatus::kInvalidToken);
+  EXPECT_EQ(verifier->key_reloads(), 1u);
+  // Known kids never cause a read.
+  key_ = old_key;
+  EXPECT_TRUE(verifier->VerifyAt(Token(Claims()), kNow).ok());
+  EXPECT_EQ(verifier->key_reloads(), 1u);
+}
+
+TEST_F(PublicVerifierTest, AFailedReloadKeepsTheKeysItHas) {
+  testing::TempDir dir("sesame-verifier");
+  const std::string path = dir.path() + "/jwks.json";
+  ASSERT_TRUE(WriteFileAtomically(path, jwks_, 0644));
+  auto verifier =
+      Verifier::FromJwksFile(path, {.refresh_interval = std::chrono::seconds(0)}, nullptr);
+  ASSERT_NE(verifier, nullptr);
+  const std::string token = Token(Claims());
+  ASSERT_TRUE(WriteFileAtomically(path, "broken", 0644));
+  const jose::Jwk known = key_;
+  key_ = *jose::Jwk::Generate(jose::Algorithm::kES256);
+  EXPECT_FALSE(verifier->VerifyAt(Token(Claims()), kNow).ok());
+  EXPECT_EQ(verifier->key_reloads(), 1u);
+  EXPECT_FALSE(verifier->last_reload_error().empty());
+  EXPECT_TRUE(verifier->VerifyAt(token, kNow).ok());
+}
+
+TEST(FetchUrl, RefusesWhatIsNotAnHttpUrlAndReportsNetworkFailures) {
+  for (const char* bad :
+       {"ftp://host/x", "http://", "http://user:pw@host/x", "http://host:0/", "http://host:99999/",
+        "http://[::1/x", "host/jwks.json", "http://host/a b"}) {
+    auto fetched = verifier::FetchUrl(bad, {});
+    ASSERT_FALSE(fetched) << bad;
+    EXPECT_EQ(fetched.error().code, ErrorCode::kInvalidRequest) << bad;
+  }
+  // Port 1 on loopback: nothing listens there.
+  auto refused = verifier::FetchUrl("http://127.0.0.1:1/jwks.json", {});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
 }
 
 }  // namespace
