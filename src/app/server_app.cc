@@ -172,8 +172,7 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
   if (!keys) {
     return tl::unexpected(keys.error());
   }
-  auth::AccessTokens access_tokens(**keys, node.secrets(), node.revocations(), node.clock(),
-                                   access_policy);
+  auth::AccessTokens access_tokens(**keys, node.revocations(), node.clock(), access_policy);
   // Revocations made while this node was down (or by the command line) reach its tokens: the
   // change feed's cursor is set first, so nothing falls between the rebuild and the feed.
   if (auto followed = node.sessions().FollowChanges(); !followed) {

@@ -40,14 +40,9 @@ jose::ClaimsPolicy AccessClaimsPolicy(const AccessTokenPolicy& policy) {
   return claims;
 }
 
-AccessTokens::AccessTokens(const KeyPublisher& keys, const SessionSecrets& secrets,
-                           const RevocationSet& revocations, const Clock& clock,
-                           AccessTokenPolicy policy)
-    : keys_(keys),
-      secrets_(secrets),
-      revocations_(revocations),
-      clock_(clock),
-      policy_(std::move(policy)) {}
+AccessTokens::AccessTokens(const KeyPublisher& keys, const RevocationSet& revocations,
+                           const Clock& clock, AccessTokenPolicy policy)
+    : keys_(keys), revocations_(revocations), clock_(clock), policy_(std::move(policy)) {}
 
 std::shared_ptr<const KeyPublisher::Snapshot> AccessTokens::Keys() const {
   // Versions are unique across publishers, so a per-thread copy keyed by version alone is
@@ -140,7 +135,6 @@ Result<std::shared_ptr<const CachedSession>> AccessTokens::Authenticate(std::str
   session->roles.assign(claims->roles.begin(), claims->roles.end());
   session->roles_joined = JoinRoles(session->roles);
   session->mode = store::SessionMode::kJwt;
-  session->csrf_token = secrets_.CsrfToken(session_id);
   session->created_at = FromUnixSeconds(*claims->iat);
   session->absolute_expires_at = FromUnixSeconds(*claims->exp);
 

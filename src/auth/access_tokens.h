@@ -23,7 +23,6 @@
 #include "auth/key_publisher.h"
 #include "auth/revocation_set.h"
 #include "auth/session_cache.h"
-#include "auth/session_secrets.h"
 #include "common/clock.h"
 #include "common/result.h"
 #include "jose/claims.h"
@@ -51,8 +50,8 @@ struct IssuedAccessToken {
 
 class AccessTokens {
  public:
-  AccessTokens(const KeyPublisher& keys, const SessionSecrets& secrets,
-               const RevocationSet& revocations, const Clock& clock, AccessTokenPolicy policy);
+  AccessTokens(const KeyPublisher& keys, const RevocationSet& revocations, const Clock& clock,
+               AccessTokenPolicy policy);
 
   const AccessTokenPolicy& policy() const { return policy_; }
 
@@ -62,7 +61,8 @@ class AccessTokens {
                                                 const store::User& user) const;
 
   // Hot path. kInvalidToken, kTokenExpired, kSessionRevoked. The session view holds what the
-  // token says (ids, username, roles) and the session's derived CSRF token.
+  // token says (ids, username, roles); its csrf_token is empty (derive it where needed:
+  // SessionSecrets::CsrfToken).
   [[nodiscard]] Result<std::shared_ptr<const CachedSession>> Authenticate(std::string_view token);
 
   // The verified claims (for introspection), revocation included. Bypasses the cache.
@@ -89,7 +89,6 @@ class AccessTokens {
                          int64_t expires_at, int64_t now) const;
 
   const KeyPublisher& keys_;
-  const SessionSecrets& secrets_;
   const RevocationSet& revocations_;
   const Clock& clock_;
   const AccessTokenPolicy policy_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "auth/session_secrets.h"
 #include "common/secret_bytes.h"
 #include "http/error_response.h"
 #include "jose/jws.h"
@@ -80,14 +81,14 @@ Result<void> CheckOrigin(const Request& request, const HttpPolicy& policy) {
   return MakeError(ErrorCode::kCsrfFailed, "foreign origin");
 }
 
-Result<void> CheckCsrf(const Request& request, const auth::CachedSession& session,
+Result<void> CheckCsrf(const Request& request, std::string_view expected,
                        const HttpPolicy& policy) {
   if (auto origin = CheckOrigin(request, policy); !origin) {
     return origin;
   }
   const std::string_view sent = request.Header("X-CSRF-Token");
   // A session without a CSRF token (made for header transport) never passes a cookie check.
-  if (session.csrf_token.empty() || sent.empty() || !ConstantTimeEquals(sent, session.csrf_token)) {
+  if (expected.empty() || sent.empty() || !ConstantTimeEquals(sent, expected)) {
     return MakeError(ErrorCode::kCsrfFailed, "missing or wrong X-CSRF-Token");
   }
   return {};
@@ -117,7 +118,14 @@ Reply Proceed(const RouteContext& context, Request& request, const Credential& c
     return Fail(auth.error().code, credential);
   }
   if (credential.kind == Credential::Kind::kCookie && IsUnsafe(request.method)) {
-    if (auto csrf = CheckCsrf(request, *auth->session, context.policy); !csrf) {
+    // A jwt session's token is derived from its id (no store read); computed only here, where
+    // a cookie-carried JWT makes an unsafe request.
+    const auth::CachedSession& s = *auth->session;
+    const auth::SessionSecrets* secrets = context.sessions.jwt().secrets;
+    const std::string expected = s.mode == store::SessionMode::kJwt
+                                     ? (secrets != nullptr ? secrets->CsrfToken(s.session_id) : "")
+                                     : s.csrf_token;
+    if (auto csrf = CheckCsrf(request, expected, context.policy); !csrf) {
       Response r = Fail(ErrorCode::kCsrfFailed, credential);
       r.session_id = auth->session->session_id;
       return r;

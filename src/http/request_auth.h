@@ -32,8 +32,9 @@ std::string RequestOrigin(const Request& request);
 std::string OwnOrigin(const Request& request, const HttpPolicy& policy);
 // kCsrfFailed unless the request's origin is the server's own or an allowed one.
 [[nodiscard]] Result<void> CheckOrigin(const Request& request, const HttpPolicy& policy);
-// Origin plus X-CSRF-Token against the session's token (constant-time).
-[[nodiscard]] Result<void> CheckCsrf(const Request& request, const auth::CachedSession& session,
+// Origin plus X-CSRF-Token against the session's token (constant-time). An empty expected
+// token (a header-transport session has none) never passes.
+[[nodiscard]] Result<void> CheckCsrf(const Request& request, std::string_view expected,
                                      const HttpPolicy& policy);
 
 // What an authenticated handler gets.

@@ -110,8 +110,9 @@ Reply Login(const RouteContext& context, Request& request) {
                   }};
 }
 
-Response MeResponse(const auth::CachedSession& s, store::Transport transport, int64_t created_at,
-                    int64_t last_seen_at, int64_t expires_at, int64_t absolute_expires_at) {
+Response MeResponse(const auth::CachedSession& s, store::Transport transport,
+                    std::string_view csrf_token, int64_t created_at, int64_t last_seen_at,
+                    int64_t expires_at, int64_t absolute_expires_at) {
   nlohmann::json body = {
       {"user", {{"id", s.user_id}, {"username", s.username}, {"roles", s.roles}}},
       {"session",
@@ -122,8 +123,8 @@ Response MeResponse(const auth::CachedSession& s, store::Transport transport, in
         {"last_seen_at", last_seen_at},
         {"expires_at", expires_at},
         {"absolute_expires_at", absolute_expires_at}}}};
-  if (!s.csrf_token.empty() && transport == store::Transport::kCookie) {
-    body["csrf_token"] = s.csrf_token;
+  if (!csrf_token.empty() && transport == store::Transport::kCookie) {
+    body["csrf_token"] = csrf_token;
   }
   Response r = Response::Json(200, Dump(body));
   r.AddHeader("Cache-Control", "no-store");
@@ -146,13 +147,13 @@ Reply Me(const RouteContext& context, const Caller& caller) {
                       }
                       const store::Session& record = **found;
                       return MeResponse(
-                          *session, record.transport, ToUnixSeconds(record.created_at),
-                          ToUnixSeconds(record.last_seen_at), SessionExpiresAt(record),
-                          ToUnixSeconds(record.absolute_expires_at));
+                          *session, record.transport, record.csrf_token,
+                          ToUnixSeconds(record.created_at), ToUnixSeconds(record.last_seen_at),
+                          SessionExpiresAt(record), ToUnixSeconds(record.absolute_expires_at));
                     }};
   }
   const TimePoint now = context.clock.Now();
-  return MeResponse(s, s.transport, ToUnixSeconds(s.created_at), ToUnixSeconds(now),
+  return MeResponse(s, s.transport, s.csrf_token, ToUnixSeconds(s.created_at), ToUnixSeconds(now),
                     ToUnixSeconds(std::min(now + s.idle_timeout, s.absolute_expires_at)),
                     ToUnixSeconds(s.absolute_expires_at));
 }

@@ -549,8 +549,9 @@ Result<void> CreateDatabaseFile(const std::filesystem::path& db_file) {
 
 class SqliteStore::Lease {
  public:
-  Lease(SqliteStore* store, SqliteConnection* connection)
-      : store_(store), connection_(connection) {}
+  Lease(SqliteStore* store, SqliteConnection* connection,
+        std::unique_lock<std::mutex> write_lock = {})
+      : store_(store), connection_(connection), write_lock_(std::move(write_lock)) {}
   ~Lease() { store_->GiveBack(connection_); }
   Lease(const Lease&) = delete;
   Lease& operator=(const Lease&) = delete;
@@ -561,6 +562,7 @@ class SqliteStore::Lease {
  private:
   SqliteStore* const store_;
   SqliteConnection* const connection_;
+  std::unique_lock<std::mutex> write_lock_;  // released after the connection is given back
 };
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::filesystem::path& db_file,
@@ -599,12 +601,21 @@ SqliteStore::SqliteStore(std::vector<std::unique_ptr<SqliteConnection>> connecti
 
 SqliteStore::~SqliteStore() = default;
 
-SqliteStore::Lease SqliteStore::Borrow() {
+SqliteConnection* SqliteStore::TakeIdle() {
   std::unique_lock lock(mu_);
   idle_cv_.wait(lock, [this] { return !idle_.empty(); });
   SqliteConnection* connection = idle_.back();
   idle_.pop_back();
-  return Lease(this, connection);
+  return connection;
+}
+
+SqliteStore::Lease SqliteStore::Borrow() {
+  return Lease(this, TakeIdle());
+}
+
+SqliteStore::Lease SqliteStore::BorrowForWrite() {
+  std::unique_lock write_lock(write_mu_);
+  return Lease(this, TakeIdle(), std::move(write_lock));
 }
 
 void SqliteStore::GiveBack(SqliteConnection* connection) {
@@ -619,7 +630,7 @@ void SqliteStore::GiveBack(SqliteConnection* connection) {
 
 Result<void> SqliteStore::CreateUser(const User& user) {
   constexpr std::string_view kOperation = "CreateUser";
-  Lease connection = Borrow();
+  Lease connection = BorrowForWrite();
   auto transaction = SqliteTransaction::BeginImmediate(*connection, kOperation);
   if (!transaction) {
     return tl::unexpected(transaction.error());
@@ -692,7 +703,7 @@ Result<size_t> SqliteStore::CountUsers() {
 
 Result<void> SqliteStore::SetPasswordHash(std::string_view user_id,
                                           const std::string& password_hash, TimePoint now) {
-  Lease connection = Borrow();
+  Lease connection = BorrowForWrite();
   return UpdateUser(*connection, kSetPasswordHash, user_id, "SetPasswordHash",
                     [&](SqliteStatement& s) { s.BindText(2, password_hash).BindTime(3, now); });
 }
@@ -700,7 +711,7 @@ Result<void> SqliteStore::SetPasswordHash(std::string_view user_id,
 Result<bool> SqliteStore::ReplacePasswordHash(std::string_view user_id, const std::string& expected,
                                               const std::string& password_hash, TimePoint now) {
   constexpr std::string_view kOperation = "ReplacePasswordHash";
-  Lease connection = Borrow();
+  Lease connection = BorrowForWrite();
   auto transaction = SqliteTransaction::BeginImmediate(*connection, kOperation);
   if (!transaction) {
     return tl::unexpected(transaction.error());
@@ -732,7 +743,7 @@ Result<bool> SqliteStore::ReplacePasswordHash(std::string_view user_id, const st
 }
 
 Result<void> SqliteStore::SetDisabled(std::string_view user_id, bool is_disabled, TimePoint now) {
-  Lease connection = Borrow();
+  Lease connection = BorrowForWrite();
   return UpdateUser(*connection, kSetDisabled, user_id, "SetDisabled", [&](SqliteStatement& s) {
     s.BindInt(2, is_disabled ? 1 : 0).BindTime(3, now);
   });
@@ -740,7 +751,7 @@ Result<void> SqliteStore::SetDisabled(std::string_view user_id, bool is_disabled
 
 Result<void> SqliteStore::SetRoles(std::string_view user_id, const std::vector<std::string>& roles,
                                    TimePoint now) {
-  Lease connection = Borrow();
+  Lease connection = BorrowForWrite();
   return UpdateUser(*connection, kSetRoles, user_id, "SetRoles", [&](SqliteStatement& s) {
     s.BindText(2, EncodeRoles(roles)).BindTime(3, now);
   });
@@ -751,7 +762,7 @@ Result<void> SqliteStore::SetRoles(std::string_view user_id, const std::vector<s
 Result<CreateSessionOutcome> SqliteStore::CreateSession(const Session& session, DeviceLimit limit,
                                                         TimePoint now) {
   constexpr std::string_view kOperation = "CreateSession";
-  Lease connection = Borrow();
+  Lease connection = BorrowForWrite();
   auto transaction = SqliteTransaction::BeginImmediate(*connection, kOperation);
   if (!transaction) {
     return tl::unexpected(transaction.error());
@@ -885,7 +896,7 @@ Result<size_t> SqliteStore::CountLiveSessions(TimePoint now) {
 
 Result<void> SqliteStore::TouchSession(std::string_view session_id, TimePoint last_seen_at,
                                        TimePoint idle_expires_at) {
-  Lease connection = Borrow();
+  Lease connection = BorrowForWrite();
   auto statement = connection->Prepare(kTouchSession, "TouchSession");
   if (!statement) {
     return tl::unexpected(statement.error());
@@ -896,7 +907,7 @@ Result<void> SqliteStore::TouchSession(std::string_view session_id, TimePoint la
 
 Result<bool> SqliteStore::RotateRefresh(std::string_view session_id,
                                         const RefreshRotation& rotation) {
-  Lease connection = Borrow();
+  Lease connection = BorrowForWrite();
   auto statement = connection->Prepare(kRotateRefresh, "RotateRefresh");
   if (!statement) {
     return tl::unexpected(statement.error());
@@ -930,7 +941,7 @@ Result<std::vector<RevokedSession>> SqliteStore::ListRevokedJwtSessions(TimePoin
 Result<bool> SqliteStore::RevokeSession(std::string_view session_id, std::string_view reason,
                                         TimePoint now) {
   constexpr std::string_view kOperation = "RevokeSession";
-  Lease connection = Borrow();
+  Lease connection = BorrowForWrite();
   auto transaction = SqliteTransaction::BeginImmediate(*connection, kOperation);
   if (!transaction) {
     return tl::unexpected(transaction.error());
@@ -968,7 +979,7 @@ Result<std::vector<std::string>> SqliteStore::RevokeUserSessions(std::string_vie
                                                                  std::string_view reason,
                                                                  TimePoint now) {
   constexpr std::string_view kOperation = "RevokeUserSessions";
-  Lease connection = Borrow();
+  Lease connection = BorrowForWrite();
   auto transaction = SqliteTransaction::BeginImmediate(*connection, kOperation);
   if (!transaction) {
     return tl::unexpected(transaction.error());
@@ -1011,7 +1022,7 @@ Result<std::vector<std::string>> SqliteStore::RevokeUserSessions(std::string_vie
 }
 
 Result<void> SqliteStore::RecordUserChanged(std::string_view user_id, TimePoint now) {
-  Lease connection = Borrow();
+  Lease connection = BorrowForWrite();
   return AppendChange(*connection, Change::Kind::kUserChanged, "", user_id, now,
                       "RecordUserChanged");
 }
@@ -1042,7 +1053,7 @@ Result<int64_t> SqliteStore::LatestChangeSeq() {
 
 Result<size_t> SqliteStore::PurgeSessions(TimePoint before) {
   constexpr std::string_view kOperation = "PurgeSessions";
-  Lease connection = Borrow();
+  Lease connection = BorrowForWrite();
   auto transaction = SqliteTransaction::BeginImmediate(*connection, kOperation);
   if (!transaction) {
     return tl::unexpected(transaction.error());
@@ -1077,7 +1088,7 @@ Result<RateCounter> SqliteStore::GetCounter(std::string_view key, TimePoint now)
 }
 
 Result<RateCounter> SqliteStore::Hit(std::string_view key, Seconds window, TimePoint now) {
-  Lease connection = Borrow();
+  Lease connection = BorrowForWrite();
   auto statement = connection->Prepare(kHit, "Hit");
   if (!statement) {
     return tl::unexpected(statement.error());
@@ -1099,7 +1110,7 @@ Result<RateCounter> SqliteStore::Hit(std::string_view key, Seconds window, TimeP
 }
 
 Result<void> SqliteStore::ClearCounter(std::string_view key) {
-  Lease connection = Borrow();
+  Lease connection = BorrowForWrite();
   auto statement = connection->Prepare(kClearCounter, "ClearCounter");
   if (!statement) {
     return tl::unexpected(statement.error());
@@ -1109,14 +1120,14 @@ Result<void> SqliteStore::ClearCounter(std::string_view key) {
 }
 
 Result<void> SqliteStore::PurgeCounters(TimePoint now) {
-  Lease connection = Borrow();
+  Lease connection = BorrowForWrite();
   return RunWithTime(*connection, kPurgeCounters, now, "PurgeCounters");
 }
 
 // AuditLog.
 
 Result<void> SqliteStore::Append(const AuditEvent& event) {
-  Lease connection = Borrow();
+  Lease connection = BorrowForWrite();
   auto statement = connection->Prepare(kInsertAuditEvent, "Append");
   if (!statement) {
     return tl::unexpected(statement.error());

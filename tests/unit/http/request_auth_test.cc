@@ -71,16 +71,19 @@ TEST(CheckCsrf, NeedsTheSessionsTokenInConstantTimeCompare) {
   session.csrf_token = "the-token";
   auto good =
       Make(Method::kPost, {{"Host", "h"}, {"Origin", "http://h"}, {"X-CSRF-Token", "the-token"}});
-  EXPECT_THAT(CheckCsrf(good.request, session, Policy()), IsOk());
+  EXPECT_THAT(CheckCsrf(good.request, session.csrf_token, Policy()), IsOk());
   auto wrong =
       Make(Method::kPost, {{"Host", "h"}, {"Origin", "http://h"}, {"X-CSRF-Token", "the-tokem"}});
-  EXPECT_THAT(CheckCsrf(wrong.request, session, Policy()), HasError(ErrorCode::kCsrfFailed));
+  EXPECT_THAT(CheckCsrf(wrong.request, session.csrf_token, Policy()),
+              HasError(ErrorCode::kCsrfFailed));
   auto missing = Make(Method::kPost, {{"Host", "h"}, {"Origin", "http://h"}});
-  EXPECT_THAT(CheckCsrf(missing.request, session, Policy()), HasError(ErrorCode::kCsrfFailed));
+  EXPECT_THAT(CheckCsrf(missing.request, session.csrf_token, Policy()),
+              HasError(ErrorCode::kCsrfFailed));
   // A header-transport session has no CSRF token: its secret in a cookie never passes.
   auth::CachedSession header_session;
   auto empty = Make(Method::kPost, {{"Host", "h"}, {"Origin", "http://h"}, {"X-CSRF-Token", ""}});
-  EXPECT_THAT(CheckCsrf(empty.request, header_session, Policy()), HasError(ErrorCode::kCsrfFailed));
+  EXPECT_THAT(CheckCsrf(empty.request, header_session.csrf_token, Policy()),
+              HasError(ErrorCode::kCsrfFailed));
 }
 
 }  // namespace
