@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "auth/sharded.h"
 #include "common/secret_bytes.h"
 #include "crypto/random.h"
 #include "jose/jwt_verifier.h"
@@ -164,12 +165,7 @@ Result<jose::Claims> AccessTokens::Inspect(std::string_view token) const {
 }
 
 size_t AccessTokens::cached() const {
-  size_t n = 0;
-  for (const Shard& shard : shards_) {
-    std::lock_guard lock(shard.mu);
-    n += shard.entries.size();
-  }
-  return n;
+  return CountShardEntries(shards_);
 }
 
 }  // namespace sesame::auth

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "auth/sharded.h"
 #include "common/base64url.h"
 #include "crypto/digest.h"
 
@@ -106,12 +107,7 @@ void SessionCache::Clear() {
 }
 
 size_t SessionCache::size() const {
-  size_t n = 0;
-  for (const Shard& shard : shards_) {
-    std::lock_guard lock(shard.mu);
-    n += shard.entries.size();
-  }
-  return n;
+  return CountShardEntries(shards_);
 }
 
 }  // namespace sesame::auth

@@ -197,12 +197,8 @@ class AccessTokenTest(JwtTestCase):
 
     def test_verify_me_and_sessions_accept_the_access_jwt(self):
         client, name, _, user_id = self.jwt_user(roles=["ops"])
-        r = client.get("/v1/auth/verify?role=ops")
-        self.assertEqual(r.status, 200, r)
-        self.assertEqual(r.headers.get("X-Sesame-User-Id"), user_id)
-        self.assertEqual(r.headers.get("X-Sesame-Username"), name)
-        self.assertEqual(r.headers.get("X-Sesame-Roles"), "ops")
-        self.assertEqual(r.headers.get("X-Sesame-Session-Id"), client.session_id)
+        self.assertVerified(client.get("/v1/auth/verify?role=ops"), user_id, name, "ops",
+                            client.session_id)
         self.assertError(client.get("/v1/auth/verify?role=admin"), 403, "forbidden")
         me = client.me()
         self.assertEqual(me.status, 200, me)

@@ -238,6 +238,14 @@ class ServerTestCase(unittest.TestCase):
     def assertRevoked(self, client):
         self.assertError(client.me(), 401, "session_revoked", bearer=client.bearer)
 
+    def assertVerified(self, r, user_id, username, roles, session_id):
+        """A 200 from /v1/auth/verify with the identity headers of API.md."""
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.headers.get("X-Sesame-User-Id"), user_id)
+        self.assertEqual(r.headers.get("X-Sesame-Username"), username)
+        self.assertEqual(r.headers.get("X-Sesame-Roles"), roles)
+        self.assertEqual(r.headers.get("X-Sesame-Session-Id"), session_id)
+
     def assertAlive(self, client):
         r = client.me()
         self.assertEqual(r.status, 200, r)
@@ -589,12 +597,8 @@ class SessionTest(ServerTestCase):
         for transport in ("header", "cookie"):
             with self.subTest(transport):
                 c = self.session(name, password, transport)
-                r = c.get("/v1/auth/verify")
-                self.assertEqual(r.status, 200, r)
-                self.assertEqual(r.headers.get("X-Sesame-User-Id"), user_id)
-                self.assertEqual(r.headers.get("X-Sesame-Username"), name)
-                self.assertEqual(r.headers.get("X-Sesame-Roles"), "editor,ops")
-                self.assertEqual(r.headers.get("X-Sesame-Session-Id"), c.session_id)
+                self.assertVerified(c.get("/v1/auth/verify"), user_id, name, "editor,ops",
+                                    c.session_id)
                 self.assertEqual(c.get("/v1/auth/verify?role=ops").status, 200)
                 self.assertError(c.get("/v1/auth/verify?role=admin"), 403, "forbidden")
                 self.assertError(c.get("/v1/auth/verify?role=edit"), 403, "forbidden")

@@ -115,6 +115,14 @@ Response Inactive() {
   return JsonNoStore({{"active", false}});
 }
 
+// An active token's answer: what every kind shares (RFC 7662 §2.2 names, plus sid and roles).
+nlohmann::json Active(std::string_view token_type, std::string_view sub, std::string_view username,
+                      std::string_view sid, const std::vector<std::string>& roles, int64_t exp,
+                      int64_t iat) {
+  return {{"active", true}, {"token_type", token_type}, {"sub", sub}, {"username", username},
+          {"sid", sid},     {"roles", roles},           {"exp", exp}, {"iat", iat}};
+}
+
 Response IntrospectAccess(const RouteContext& context, std::string_view token) {
   if (context.access_tokens == nullptr) {
     return Inactive();
@@ -123,16 +131,9 @@ Response IntrospectAccess(const RouteContext& context, std::string_view token) {
   if (!claims) {
     return Inactive();
   }
-  nlohmann::json body = {{"active", true},
-                         {"token_type", "access_token"},
-                         {"sub", claims->sub.value_or("")},
-                         {"sid", claims->sid.value_or("")},
-                         {"roles", claims->roles},
-                         {"exp", claims->exp.value_or(0)},
-                         {"iat", claims->iat.value_or(0)}};
-  if (claims->preferred_username) {
-    body["username"] = *claims->preferred_username;
-  }
+  nlohmann::json body = Active("access_token", claims->sub.value_or(""),
+                               claims->preferred_username.value_or(""), claims->sid.value_or(""),
+                               claims->roles, claims->exp.value_or(0), claims->iat.value_or(0));
   if (claims->nbf) {
     body["nbf"] = *claims->nbf;
   }
@@ -161,14 +162,9 @@ Response IntrospectStateful(const RouteContext& context, const std::string& toke
     }
     const store::Session& s = (*inspected)->session;
     const store::User& u = (*inspected)->user;
-    return JsonNoStore({{"active", true},
-                        {"token_type", "refresh_token"},
-                        {"sub", u.id},
-                        {"username", u.username},
-                        {"sid", s.id},
-                        {"roles", u.roles},
-                        {"exp", ToUnixSeconds((*inspected)->refresh_expires_at)},
-                        {"iat", ToUnixSeconds(s.rotated_at.value_or(s.created_at))}});
+    return JsonNoStore(Active("refresh_token", u.id, u.username, s.id, u.roles,
+                              ToUnixSeconds((*inspected)->refresh_expires_at),
+                              ToUnixSeconds(s.rotated_at.value_or(s.created_at))));
   }
   auto loaded = context.sessions.Load(token);
   if (!loaded) {
@@ -177,14 +173,9 @@ Response IntrospectStateful(const RouteContext& context, const std::string& toke
   }
   const auth::CachedSession& s = *loaded->session;
   const TimePoint now = context.clock.Now();
-  return JsonNoStore({{"active", true},
-                      {"token_type", "session_token"},
-                      {"sub", s.user_id},
-                      {"username", s.username},
-                      {"sid", s.session_id},
-                      {"roles", s.roles},
-                      {"exp", ToUnixSeconds(std::min(now + s.idle_timeout, s.absolute_expires_at))},
-                      {"iat", ToUnixSeconds(s.created_at)}});
+  return JsonNoStore(Active("session_token", s.user_id, s.username, s.session_id, s.roles,
+                            ToUnixSeconds(std::min(now + s.idle_timeout, s.absolute_expires_at)),
+                            ToUnixSeconds(s.created_at)));
 }
 
 // The session a token belongs to, if it is one of ours and still alive; blocking.

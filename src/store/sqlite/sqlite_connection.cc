@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <thread>
 #include <utility>
 
 namespace sesame::store {
@@ -154,19 +155,30 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(
   std::unique_ptr<SqliteConnection> connection(new SqliteConnection(std::move(db)));
   // WAL lets readers (the CLI, other pool connections) go on while one writer commits; FULL
   // syncs the WAL on every commit, so an acknowledged write survives a power cut.
-  {
+  // Switching a new file to WAL takes an exclusive lock, and SQLite answers SQLITE_BUSY at once,
+  // without the busy handler (which could deadlock there), while another connection opens the
+  // same new file. Retry within the busy timeout; any other error ends the open.
+  const auto give_up = std::chrono::steady_clock::now() + busy_timeout;
+  for (;;) {
     auto journal_mode = connection->Prepare("PRAGMA journal_mode=WAL", "open: journal_mode");
     if (!journal_mode) {
       return tl::unexpected(journal_mode.error());
     }
     auto row = journal_mode->Step();
     if (!row) {
+      const int code = sqlite3_errcode(connection->db_.get()) & 0xff;
+      if ((code == SQLITE_BUSY || code == SQLITE_LOCKED) &&
+          std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        continue;
+      }
       return tl::unexpected(row.error());
     }
     if (!*row || journal_mode->Text(0) != "wal") {
       return MakeError(ErrorCode::kUnavailable,
                        "sqlite cannot switch " + path + " to WAL journal mode");
     }
+    break;
   }
   if (auto pragmas =
           connection->Exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", "open: pragmas");

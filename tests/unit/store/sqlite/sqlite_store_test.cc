@@ -209,7 +209,8 @@ TEST_F(SqliteStoreTest, ConcurrentOpensOfANewFileMigrateItOnce) {
   std::atomic<int> failures{0};
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([this, &failures] {
-      if (!SqliteStore::Open(db_file_, SqliteOptions{.pool_size = 1})) {
+      if (auto opened = SqliteStore::Open(db_file_, SqliteOptions{.pool_size = 1}); !opened) {
+        ADD_FAILURE() << opened.error().detail;
         ++failures;
       }
     });
