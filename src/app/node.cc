@@ -18,6 +18,11 @@ auth::SessionPolicy SessionPolicyFrom(const config::Config& config) {
   return policy;
 }
 
+std::string KeyRingPath(const config::Config& config) {
+  return config.jwt.keys_file.empty() ? config.server.data_dir + "/keys.json"
+                                      : config.jwt.keys_file;
+}
+
 Seconds TokenHorizon(const config::Config& config) {
   return config.jwt.access_ttl + config.jwt.leeway;
 }

@@ -89,6 +89,8 @@ class Node {
 
 // The session policy the configuration describes.
 auth::SessionPolicy SessionPolicyFrom(const config::Config& config);
+// The signing key ring's file: jwt.keys_file, else <server.data_dir>/keys.json.
+std::string KeyRingPath(const config::Config& config);
 // The longest an access token lives: its TTL plus the clock leeway.
 Seconds TokenHorizon(const config::Config& config);
 

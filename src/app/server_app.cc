@@ -166,9 +166,8 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
   access_policy.audience = config.jwt.audience.empty() ? "sesame" : config.jwt.audience;
   access_policy.ttl = config.jwt.access_ttl;
   access_policy.leeway = config.jwt.leeway;
-  auto keys =
-      auth::KeyPublisher::Open(config.server.data_dir + "/keys.json", *alg, TokenHorizon(config),
-                               auth::AccessClaimsPolicy(access_policy), node.clock());
+  auto keys = auth::KeyPublisher::Open(KeyRingPath(config), *alg, TokenHorizon(config),
+                                       auth::AccessClaimsPolicy(access_policy), node.clock());
   if (!keys) {
     return tl::unexpected(keys.error());
   }

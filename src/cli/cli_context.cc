@@ -2,6 +2,8 @@
 
 #include <ostream>
 
+#include "app/node.h"
+
 namespace sesame::cli {
 
 Result<config::Config> LoadCliConfig(const CliContext& context,
@@ -19,14 +21,14 @@ Result<config::Config> LoadCliConfig(const CliContext& context,
   return config::LoadConfig(sources);
 }
 
-std::optional<std::string> DataDir(CliContext& context) {
+std::optional<std::string> KeyRingFile(CliContext& context) {
   auto config = LoadCliConfig(context);
   if (!config) {
     *context.err << ErrorCodeName(config.error().code) << ": " << config.error().detail << "\n";
     context.exit_code = kExitUsage;
     return std::nullopt;
   }
-  return config->server.data_dir;
+  return app::KeyRingPath(*config);
 }
 
 }  // namespace sesame::cli

@@ -32,7 +32,8 @@ struct CliContext {
 [[nodiscard]] Result<config::Config> LoadCliConfig(
     const CliContext& context, const std::map<std::string, std::string>& overrides = {});
 
-// The data directory to work on, or nullopt after reporting a configuration error.
-std::optional<std::string> DataDir(CliContext& context);
+// The key ring file of the effective configuration (jwt.keys_file or the data directory's);
+// on a configuration error, reports it and returns nullopt.
+std::optional<std::string> KeyRingFile(CliContext& context);
 
 }  // namespace sesame::cli

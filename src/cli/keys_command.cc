@@ -58,11 +58,11 @@ void Generate(CliContext& context, const std::string& alg_name, const std::strin
 }
 
 void List(CliContext& context) {
-  const auto data_dir = DataDir(context);
-  if (!data_dir) {
+  const auto key_file = KeyRingFile(context);
+  if (!key_file) {
     return;
   }
-  const std::string path = KeyStorePath(*data_dir);
+  const std::string& path = *key_file;
   auto ring = auth::KeyRing::Load(path);
   if (!ring) {
     *context.err << ErrorCodeName(ring.error().code) << ": " << ring.error().detail
@@ -102,7 +102,7 @@ void Rotate(CliContext& context, const RotateOptions& options) {
     context.exit_code = kExitUsage;
     return;
   }
-  const std::string path = KeyStorePath(config->server.data_dir);
+  const std::string path = app::KeyRingPath(*config);
   const TimePoint now = SystemClock().Now();
   auto ring = auth::KeyRing::LoadOrCreate(path, *alg, now);
   if (!ring) {
@@ -144,10 +144,6 @@ void ApiKey(CliContext& context, const std::string& name) {
 }
 
 }  // namespace
-
-std::string KeyStorePath(const std::string& data_dir) {
-  return data_dir + "/keys.json";
-}
 
 void AddKeysCommand(CLI::App& app, CliContext& context) {
   CLI::App* keys =

@@ -14,7 +14,4 @@ namespace sesame::cli {
 
 void AddKeysCommand(CLI::App& app, CliContext& context);
 
-// Where the key store lives inside a data directory.
-std::string KeyStorePath(const std::string& data_dir);
-
 }  // namespace sesame::cli

@@ -87,11 +87,11 @@ void Verify(CliContext& context, const VerifyOptions& options) {
   Result<jose::KeySet> keys;
   if (options.jwks.empty()) {
     // The data directory's key ring: every key in it may have signed a live token.
-    const auto data_dir = DataDir(context);
-    if (!data_dir) {
+    const auto key_file = KeyRingFile(context);
+    if (!key_file) {
       return;
     }
-    auto ring = auth::KeyRing::Load(KeyStorePath(*data_dir));
+    auto ring = auth::KeyRing::Load(*key_file);
     if (!ring) {
       Fail(context, ring.error(), kExitUsage);
       return;

@@ -265,6 +265,8 @@ const std::vector<Key>& Keys() {
                  DurationOut(&C::jwt, &C::Jwt::refresh_ttl)});
     k.push_back({"jwt", "refresh_grace", Parsed(&C::jwt, &C::Jwt::refresh_grace, ParseDuration),
                  DurationOut(&C::jwt, &C::Jwt::refresh_grace)});
+    k.push_back({"jwt", "keys_file", String(&C::jwt, &C::Jwt::keys_file),
+                 StringOut(&C::jwt, &C::Jwt::keys_file)});
     k.push_back({"jwt", "leeway", Parsed(&C::jwt, &C::Jwt::leeway, ParseDuration),
                  DurationOut(&C::jwt, &C::Jwt::leeway)});
     k.push_back({"cookie", "same_site",

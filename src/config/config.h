@@ -56,6 +56,8 @@ struct Config {
     Seconds refresh_grace{30};
     // Clock skew allowed between nodes for exp, nbf and iat of sesame's own access tokens.
     Seconds leeway{5};
+    // The signing key ring; empty: <server.data_dir>/keys.json.
+    std::string keys_file;
   } jwt;
   struct Cookie {
     std::string same_site = "lax";  // lax | strict

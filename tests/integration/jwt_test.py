@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -574,20 +575,25 @@ class RevocationTest(JwtTestCase):
         def cli_revoke(c, other):
             self.server.cli("session", "revoke", c.session_id)
 
+        def cli_revoke_all(c, other):
+            self.server.cli("session", "revoke-all", c.name)
+
         for transport in ("header", "cookie"):
             for label, end in (("logout", logout), ("logout-all", logout_all),
                                ("DELETE /v1/sessions/{id}", delete_own),
                                ("admin delete session", admin_session),
                                ("admin force logout", admin_force_logout),
-                               ("disable", disable), ("sesame session revoke", cli_revoke)):
+                               ("disable", disable), ("sesame session revoke", cli_revoke),
+                               ("sesame session revoke-all", cli_revoke_all)):
                 with self.subTest(label, transport=transport):
                     name, password, _ = self.new_user()
                     client = self.jwt_login(name, password, transport)
+                    client.name = name
                     other = self.jwt_login(name, password, "header")
                     # Warm the verified-token cache: the revocation must beat it.
                     self.assertEqual(client.get("/v1/auth/verify").status, 200)
                     end(client, other)
-                    if end is cli_revoke:  # another process: reaches the server by the feed
+                    if end in (cli_revoke, cli_revoke_all):  # another process: by the feed
                         wait_until(lambda: client.get("/v1/auth/verify").status == 401, 5)
                     self.assertRevoked(client)
 
@@ -620,6 +626,32 @@ class HmacTest(JwtTestCase):
 # ------------------------------------------------------------------------------------------------
 # Keys
 # ------------------------------------------------------------------------------------------------
+
+KEYS_DIR = tempfile.mkdtemp(prefix="sesame-keys-")
+
+
+class KeysFileTest(JwtTestCase):
+    """jwt.keys_file puts the key ring outside the data directory, for the server and the CLI."""
+    CONFIG = {"jwt": {"keys_file": os.path.join(KEYS_DIR, "ring.json")}}
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        import shutil
+        shutil.rmtree(KEYS_DIR, ignore_errors=True)
+
+    def test_the_configured_ring_signs_and_the_cli_rotates_it(self):
+        path = os.path.join(KEYS_DIR, "ring.json")
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+        self.assertFalse(os.path.exists(os.path.join(self.server.data_dir, "keys.json")))
+        with open(path) as f:
+            active = [k["jwk"]["kid"] for k in json.load(f)["keys"] if k["state"] == "active"][0]
+        client, _, _, _ = self.jwt_user()
+        self.assertEqual(jwt_parts(client.access)[0]["kid"], active)
+        self.assertIn(active, self.server.cli("keys", "list").stdout)
+        r = self.server.cli("token", "verify", "--aud", "sesame", client.access)
+        self.assertEqual(json.loads(r.stdout)["sid"], client.session_id)
+
 
 class KeyRotationTest(JwtTestCase):
     CONFIG = {"jwt": {"access_ttl": "3s", "leeway": "0s"}}
