@@ -31,6 +31,7 @@ ctest --test-dir build-ci/release --output-on-failure -j "$jobs"
 
 step "benchmarks smoke run (numbers from this run mean nothing)"
 build-ci/release/bench/sesame_jose_bench --benchmark_min_time=0.001 >/dev/null
+build-ci/release/bench/sesame_auth_bench --benchmark_min_time=0.001 >/dev/null
 bash bench/http_verify.sh build-ci/release/src/cli/sesame 1 1 >/dev/null
 
 step "AddressSanitizer + UndefinedBehaviorSanitizer build"
