@@ -15,6 +15,7 @@
 #include "auth/key_publisher.h"
 #include "http/access_log.h"
 #include "http/metrics.h"
+#include "http/request_auth.h"
 #include "http/route_context.h"
 #include "http/router.h"
 #include "http/routes/routes.h"
@@ -94,20 +95,12 @@ bool IsLoopbackHost(std::string_view listen) {
          listen.starts_with("[::1]:");
 }
 
-std::string OriginOf(const std::string& url) {
-  const size_t scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) {
-    return {};
-  }
-  return url.substr(0, url.find_first_of("/?#", scheme_end + 3));
-}
-
 // iss of access tokens: jwt.issuer, else the public URL's origin, else "sesame".
 std::string Issuer(const config::Config& config) {
   if (!config.jwt.issuer.empty()) {
     return config.jwt.issuer;
   }
-  const std::string origin = OriginOf(config.server.public_url);
+  const std::string origin = http::OriginOf(config.server.public_url);
   return origin.empty() ? "sesame" : origin;
 }
 
@@ -191,7 +184,7 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
   policy.cookie.secure = CookiesAreSecure(config);
   policy.cookie.same_site = config.cookie.same_site == "strict" ? "Strict" : "Lax";
   policy.session_cookie_name = http::SessionCookieName(policy.cookie);
-  policy.public_origin = OriginOf(config.server.public_url);
+  policy.public_origin = http::OriginOf(config.server.public_url);
   policy.allowed_origins = config.server.allowed_origins;
   policy.default_mode =
       config.auth.default_mode == "jwt" ? store::SessionMode::kJwt : store::SessionMode::kSession;

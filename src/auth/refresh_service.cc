@@ -85,11 +85,11 @@ Result<Refreshed> RefreshService::Refresh(std::string_view refresh_token, const 
       if (now >= issued_at + policy_.refresh_ttl) {
         return MakeError(ErrorCode::kSessionExpired, "refresh token expired; log in again");
       }
-      const std::string successor = secrets_.RefreshToken(session_id, generation + 1);
+      std::string successor = secrets_.RefreshToken(session_id, generation + 1);
+      std::string successor_hash = SecretHashText(HashSecret(successor));
       const TimePoint idle_expires_at = now + session_service_.policy().idle_timeout;
       auto rotated = sessions_.RotateRefresh(
-          session_id, store::RefreshRotation{generation, SecretHashText(HashSecret(successor)), now,
-                                             idle_expires_at});
+          session_id, store::RefreshRotation{generation, successor_hash, now, idle_expires_at});
       if (!rotated) {
         return tl::unexpected(rotated.error());
       }
@@ -97,19 +97,21 @@ Result<Refreshed> RefreshService::Refresh(std::string_view refresh_token, const 
         continue;  // another rotation won (or the session just died): look again
       }
       s.previous_refresh_hash = std::move(s.refresh_hash);
-      s.refresh_hash = SecretHashText(HashSecret(successor));
+      s.refresh_hash = std::move(successor_hash);
       s.refresh_generation = generation + 1;
       s.rotated_at = now;
       s.last_seen_at = std::max(s.last_seen_at, now);
       s.idle_expires_at = std::max(s.idle_expires_at, idle_expires_at);
-      return Answer(RefreshOutcome::kOk, std::move(s), generation + 1, now, actor);
+      return Answer(RefreshOutcome::kOk, std::move(s), std::move(successor), now, actor);
     }
 
     if (generation == s.refresh_generation - 1 &&
         ConstantTimeEquals(presented_hash, s.previous_refresh_hash) && s.rotated_at &&
         now - *s.rotated_at <= policy_.grace) {
       const TimePoint issued_at = *s.rotated_at;
-      return Answer(RefreshOutcome::kRace, std::move(s), generation + 1, issued_at, actor);
+      // The successor the winning rotation handed out, recomputed: the same token.
+      return Answer(RefreshOutcome::kRace, std::move(s),
+                    secrets_.RefreshToken(session_id, generation + 1), issued_at, actor);
     }
 
     if (generation > s.refresh_generation) {
@@ -162,7 +164,7 @@ Result<std::optional<Refreshed>> RefreshService::Inspect(std::string_view refres
 }
 
 Result<Refreshed> RefreshService::Answer(RefreshOutcome outcome, store::Session session,
-                                         int64_t generation, TimePoint issued_at,
+                                         std::string refresh_token, TimePoint issued_at,
                                          const Actor& actor) {
   auto user = users_.FindUserById(session.user_id);
   if (!user) {
@@ -176,7 +178,7 @@ Result<Refreshed> RefreshService::Answer(RefreshOutcome outcome, store::Session 
   audit_.Record("refresh", session.user_id, session.id, actor, RefreshOutcomeName(outcome));
   Refreshed out;
   out.outcome = outcome;
-  out.refresh_token = secrets_.RefreshToken(session.id, generation);
+  out.refresh_token = std::move(refresh_token);
   out.refresh_expires_at = std::min(issued_at + policy_.refresh_ttl, session.absolute_expires_at);
   out.session = std::move(session);
   out.user = std::move(**user);

@@ -67,8 +67,8 @@ class RefreshService {
   std::optional<std::string> SessionIdOf(std::string_view refresh_token) const;
 
  private:
-  Result<Refreshed> Answer(RefreshOutcome outcome, store::Session session, int64_t generation,
-                           TimePoint issued_at, const Actor& actor);
+  Result<Refreshed> Answer(RefreshOutcome outcome, store::Session session,
+                           std::string refresh_token, TimePoint issued_at, const Actor& actor);
 
   store::SessionStore& sessions_;
   store::UserStore& users_;

@@ -10,16 +10,6 @@
 namespace sesame::http {
 namespace {
 
-// "scheme://host[:port]" of a URL; empty if it has none.
-std::string OriginOf(std::string_view url) {
-  const size_t scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) {
-    return {};
-  }
-  const size_t host_end = url.find_first_of("/?#", scheme_end + 3);
-  return std::string(url.substr(0, host_end));
-}
-
 Response Fail(ErrorCode code, const Credential& credential, std::string detail = {}) {
   return ErrorResponse(Error{code, std::move(detail)},
                        credential.kind == Credential::Kind::kBearer);
@@ -44,6 +34,15 @@ Credential ExtractCredential(const Request& request, const HttpPolicy& policy) {
     }
   }
   return {};
+}
+
+std::string OriginOf(std::string_view url) {
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) {
+    return {};
+  }
+  const size_t host_end = url.find_first_of("/?#", scheme_end + 3);
+  return std::string(url.substr(0, host_end));
 }
 
 std::string RequestOrigin(const Request& request) {

@@ -26,6 +26,8 @@ struct Credential {
 
 Credential ExtractCredential(const Request& request, const HttpPolicy& policy);
 
+// "scheme://host[:port]" of a URL; empty if it has none.
+std::string OriginOf(std::string_view url);
 // The origin the request claims (Origin, else the origin of Referer); empty if neither.
 std::string RequestOrigin(const Request& request);
 // The server's own origin for this request (policy.public_origin or from Host).
