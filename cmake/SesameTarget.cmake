@@ -23,3 +23,19 @@ endif()
 function(sesame_apply_flags target)
   target_compile_options(${target} PRIVATE ${SESAME_WARNINGS})
 endfunction()
+
+# Compiles FILES into the C++ source OUTPUT as `const std::array<EmbeddedFile, N> VARIABLE`
+# (cmake/EmbedFiles.cmake); regenerated whenever one of them changes.
+function(sesame_embed_files)
+  cmake_parse_arguments(ARG "" "OUTPUT;VARIABLE" "FILES" ${ARGN})
+  # A ;-list would be split into several arguments on the way to the script.
+  list(JOIN ARG_FILES "|" joined)
+  add_custom_command(
+    OUTPUT ${ARG_OUTPUT}
+    COMMAND ${CMAKE_COMMAND} "-DOUTPUT=${ARG_OUTPUT}" "-DVARIABLE=${ARG_VARIABLE}"
+            "-DFILES=${joined}" "-DSOURCE_DIR=${CMAKE_CURRENT_SOURCE_DIR}"
+            -P ${PROJECT_SOURCE_DIR}/cmake/EmbedFiles.cmake
+    DEPENDS ${ARG_FILES} ${PROJECT_SOURCE_DIR}/cmake/EmbedFiles.cmake
+    COMMENT "Embedding ${ARG_VARIABLE}"
+    VERBATIM)
+endfunction()
