@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "store/sqlite/sqlite_store.h"
@@ -12,6 +13,7 @@ auth::SessionPolicy SessionPolicyFrom(const config::Config& config) {
   auth::SessionPolicy policy;
   policy.idle_timeout = config.session.idle_timeout;
   policy.absolute_timeout = config.session.absolute_timeout;
+  policy.remember_timeout = std::max(config.session.remember_timeout, policy.absolute_timeout);
   policy.device_limit.max_per_user = static_cast<size_t>(config.session.max_per_user);
   policy.device_limit.on_limit =
       config.session.on_limit == "refuse" ? store::OnLimit::kRefuse : store::OnLimit::kEvictOldest;

@@ -191,7 +191,7 @@ Result<NewSession> SessionService::Create(const store::User& user, store::Sessio
   s.created_at = now;
   s.last_seen_at = now;
   s.idle_expires_at = now + policy_.idle_timeout;
-  s.absolute_expires_at = now + policy_.absolute_timeout;
+  s.absolute_expires_at = now + (remember ? policy_.remember_timeout : policy_.absolute_timeout);
   s.ip = std::string(ip.substr(0, 64));
   s.user_agent = std::string(user_agent.substr(0, 512));
   s.remember = remember;

@@ -31,6 +31,7 @@ namespace sesame::auth {
 struct SessionPolicy {
   Seconds idle_timeout{30 * 60};
   Seconds absolute_timeout{14 * 24 * 3600};
+  Seconds remember_timeout{30 * 24 * 3600};  // absolute timeout of a "remember me" login
   store::DeviceLimit device_limit;
   // A cached entry is re-read from the store after this long (bounds staleness of changes
   // made where no invalidation reaches, besides the change feed).

@@ -242,6 +242,9 @@ const std::vector<Key>& Keys() {
     k.push_back({"session", "absolute_timeout",
                  Parsed(&C::session, &C::Session::absolute_timeout, ParseDuration),
                  DurationOut(&C::session, &C::Session::absolute_timeout)});
+    k.push_back({"session", "remember_timeout",
+                 Parsed(&C::session, &C::Session::remember_timeout, ParseDuration),
+                 DurationOut(&C::session, &C::Session::remember_timeout)});
     k.push_back({"session", "max_per_user",
                  Parsed(&C::session, &C::Session::max_per_user, ParseCount),
                  [](const Config& c) { return std::to_string(c.session.max_per_user); }});

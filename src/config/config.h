@@ -43,6 +43,9 @@ struct Config {
   struct Session {
     Seconds idle_timeout{30 * 60};
     Seconds absolute_timeout{14 * 24 * 3600};
+    // The absolute timeout of a "remember this device" login; never shorter than
+    // absolute_timeout (the longer of the two applies).
+    Seconds remember_timeout{30 * 24 * 3600};
     int64_t max_per_user = 0;               // 0 = no limit
     std::string on_limit = "evict_oldest";  // evict_oldest | refuse
   } session;

@@ -132,6 +132,21 @@ bool IsFormRequest(const Request& request) {
   return StartsWithIgnoreCase(request.Header("Content-Type"), "application/x-www-form-urlencoded");
 }
 
+std::string FormField(const Request& request, std::string_view name) {
+  if (!IsFormRequest(request)) {
+    return {};
+  }
+  std::string value;
+  ForEachFormPair(request.body, [&](std::string_view raw_name, std::string_view raw_value) {
+    if (FormDecode(raw_name).value_or("") != name) {
+      return true;
+    }
+    value = FormDecode(raw_value).value_or("");
+    return false;
+  });
+  return value;
+}
+
 Result<BodyFields> ParseBody(const Request& request, std::span<const FieldSpec> specs,
                              bool allow_form) {
   const std::string_view type = request.Header("Content-Type");

@@ -41,4 +41,7 @@ struct BodyFields {
 
 bool IsFormRequest(const Request& request);
 
+// One field of a form body, decoded; empty if the body is not a form, or lacks or garbles it.
+std::string FormField(const Request& request, std::string_view name);
+
 }  // namespace sesame::http

@@ -48,6 +48,9 @@ struct Request {
 // application/x-www-form-urlencoded decoding ('+' is a space). nullopt for a bad %-escape.
 std::optional<std::string> FormDecode(std::string_view text);
 
+// Percent-encodes everything but RFC 3986's unreserved characters, for a query value.
+std::string QueryEncode(std::string_view text);
+
 // Calls visit(raw_name, raw_value) for each "name=value" pair of a query string or form body
 // (not yet decoded; a pair without '=' has an empty value). Stops early when visit returns
 // false.

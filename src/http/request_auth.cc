@@ -4,6 +4,7 @@
 
 #include "auth/session_secrets.h"
 #include "common/secret_bytes.h"
+#include "http/body.h"
 #include "http/error_response.h"
 #include "jose/jws.h"
 
@@ -82,15 +83,32 @@ Result<void> CheckOrigin(const Request& request, const HttpPolicy& policy) {
 
 Result<void> CheckCsrf(const Request& request, std::string_view expected,
                        const HttpPolicy& policy) {
+  return CheckCsrf(request, request.Header("X-CSRF-Token"), expected, policy);
+}
+
+Result<void> CheckCsrf(const Request& request, std::string_view presented,
+                       std::string_view expected, const HttpPolicy& policy) {
   if (auto origin = CheckOrigin(request, policy); !origin) {
     return origin;
   }
-  const std::string_view sent = request.Header("X-CSRF-Token");
   // A session without a CSRF token (made for header transport) never passes a cookie check.
-  if (expected.empty() || sent.empty() || !ConstantTimeEquals(sent, expected)) {
-    return MakeError(ErrorCode::kCsrfFailed, "missing or wrong X-CSRF-Token");
+  if (expected.empty() || presented.empty() || !ConstantTimeEquals(presented, expected)) {
+    return MakeError(ErrorCode::kCsrfFailed, "missing or wrong CSRF token");
   }
   return {};
+}
+
+std::string FormCsrfToken(const Request& request) {
+  return FormField(request, "csrf_token");
+}
+
+std::string ExpectedCsrfToken(const RouteContext& context, const auth::CachedSession& session) {
+  if (session.mode != store::SessionMode::kJwt) {
+    return session.csrf_token;
+  }
+  // A jwt session's token is derived from its id (no store read).
+  const auth::SessionSecrets* secrets = context.sessions.jwt().secrets;
+  return secrets != nullptr ? secrets->CsrfToken(session.session_id) : std::string();
 }
 
 void ClearCredentialCookies(Response& response, const HttpPolicy& policy) {
@@ -111,21 +129,28 @@ Response Complete(Reply reply) {
 
 namespace {
 
+Response Refuse(const RouteContext& context, const Request& request, const Credential& credential,
+                const AuthStyle& style, ErrorCode code) {
+  if (style.on_failure != nullptr) {
+    return style.on_failure(context, request, credential, Error{code, {}});
+  }
+  return Fail(code, credential);
+}
+
 Reply Proceed(const RouteContext& context, Request& request, const Credential& credential,
-              Result<auth::Authenticated> auth, const AuthedHandler& handler) {
+              Result<auth::Authenticated> auth, const AuthedHandler& handler,
+              const AuthStyle& style) {
   if (!auth) {
-    return Fail(auth.error().code, credential);
+    return Refuse(context, request, credential, style, auth.error().code);
   }
   if (credential.kind == Credential::Kind::kCookie && IsUnsafe(request.method)) {
-    // A jwt session's token is derived from its id (no store read); computed only here, where
-    // a cookie-carried JWT makes an unsafe request.
-    const auth::CachedSession& s = *auth->session;
-    const auth::SessionSecrets* secrets = context.sessions.jwt().secrets;
-    const std::string expected = s.mode == store::SessionMode::kJwt
-                                     ? (secrets != nullptr ? secrets->CsrfToken(s.session_id) : "")
-                                     : s.csrf_token;
-    if (auto csrf = CheckCsrf(request, expected, context.policy); !csrf) {
-      Response r = Fail(ErrorCode::kCsrfFailed, credential);
+    // Computed only here, where a cookie makes an unsafe request (a jwt session's is an HMAC).
+    const std::string expected = ExpectedCsrfToken(context, *auth->session);
+    const Result<void> csrf =
+        style.csrf_in_form ? CheckCsrf(request, FormCsrfToken(request), expected, context.policy)
+                           : CheckCsrf(request, expected, context.policy);
+    if (!csrf) {
+      Response r = Refuse(context, request, credential, style, ErrorCode::kCsrfFailed);
       r.session_id = auth->session->session_id;
       return r;
     }
@@ -140,40 +165,41 @@ Reply Proceed(const RouteContext& context, Request& request, const Credential& c
 
 }  // namespace
 
-Reply WithSession(const RouteContext& context, Request& request, const AuthedHandler& handler) {
+Reply WithSession(const RouteContext& context, Request& request, const AuthedHandler& handler,
+                  const AuthStyle& style) {
   const Credential credential = ExtractCredential(request, context.policy);
   if (credential.kind == Credential::Kind::kNone) {
-    return Fail(ErrorCode::kMissingCredentials, credential);
+    return Refuse(context, request, credential, style, ErrorCode::kMissingCredentials);
   }
   if (credential.token.size() > jose::kMaxTokenSize || credential.token.empty()) {
-    return Fail(ErrorCode::kInvalidToken, credential);
+    return Refuse(context, request, credential, style, ErrorCode::kInvalidToken);
   }
   if (credential.token.find('.') != std::string_view::npos) {
     // An access JWT (a session secret has no dot): signature, claims, revocation set. No store.
     if (context.access_tokens == nullptr) {
-      return Fail(ErrorCode::kInvalidToken, credential);
+      return Refuse(context, request, credential, style, ErrorCode::kInvalidToken);
     }
     auto session = context.access_tokens->Authenticate(credential.token);
     if (!session) {
-      return Fail(session.error().code, credential);
+      return Refuse(context, request, credential, style, session.error().code);
     }
     return Proceed(context, request, credential,
-                   auth::Authenticated{std::move(*session), context.clock.Now()}, handler);
+                   auth::Authenticated{std::move(*session), context.clock.Now()}, handler, style);
   }
   if (auto cached = context.sessions.FindCached(credential.token)) {
-    return Proceed(context, request, credential, std::move(*cached), handler);
+    return Proceed(context, request, credential, std::move(*cached), handler, style);
   }
-  return Deferred{&context.store_pool, [&context, &request, credential, &handler] {
+  return Deferred{&context.store_pool, [&context, &request, credential, &handler, style] {
                     Response r =
                         Complete(Proceed(context, request, credential,
-                                         context.sessions.Load(credential.token), handler));
+                                         context.sessions.Load(credential.token), handler, style));
                     return r;
                   }};
 }
 
-Handler Authed(const RouteContext& context, AuthedHandler handler) {
-  return [&context, handler = std::move(handler)](Request& request) {
-    return WithSession(context, request, handler);
+Handler Authed(const RouteContext& context, AuthedHandler handler, AuthStyle style) {
+  return [&context, handler = std::move(handler), style](Request& request) {
+    return WithSession(context, request, handler, style);
   };
 }
 

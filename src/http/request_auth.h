@@ -38,6 +38,11 @@ std::string OwnOrigin(const Request& request, const HttpPolicy& policy);
 // token (a header-transport session has none) never passes.
 [[nodiscard]] Result<void> CheckCsrf(const Request& request, std::string_view expected,
                                      const HttpPolicy& policy);
+// The same with the token the client presented given (pages send it as a form field).
+[[nodiscard]] Result<void> CheckCsrf(const Request& request, std::string_view presented,
+                                     std::string_view expected, const HttpPolicy& policy);
+// The form field "csrf_token" of an application/x-www-form-urlencoded body; empty if absent.
+std::string FormCsrfToken(const Request& request);
 
 // What an authenticated handler gets.
 struct Caller {
@@ -47,14 +52,29 @@ struct Caller {
 };
 using AuthedHandler = std::function<Reply(Request&, const Caller&)>;
 
+// The CSRF token cookie requests of this session must present: stored with a session-mode
+// session, derived from the session id for a jwt one. Empty for a header-transport session.
+std::string ExpectedCsrfToken(const RouteContext& context, const auth::CachedSession& session);
+
+// How a family of routes authenticates. The API (the default) reads X-CSRF-Token and answers
+// failures with API.md's JSON errors; pages read the form field "csrf_token" (a plain HTML form
+// cannot send a header) and answer with a redirect to /login or an error page.
+struct AuthStyle {
+  bool csrf_in_form = false;
+  // The answer to a failed authentication or CSRF check; null: the JSON error.
+  Response (*on_failure)(const RouteContext& context, const Request& request,
+                         const Credential& credential, const Error& error) = nullptr;
+};
+
 // Answers 401/403 itself; calls `handler` with the caller otherwise. The handler runs on the
 // io thread when the session was cached, else on a store worker (it may return a Deferred
 // either way; on a worker that runs inline).
-Reply WithSession(const RouteContext& context, Request& request, const AuthedHandler& handler);
+Reply WithSession(const RouteContext& context, Request& request, const AuthedHandler& handler,
+                  const AuthStyle& style = {});
 
 // A router Handler that runs `handler` behind WithSession. The AuthedHandler is kept inside
 // the returned Handler (which the router owns), so deferred work may refer to it.
-Handler Authed(const RouteContext& context, AuthedHandler handler);
+Handler Authed(const RouteContext& context, AuthedHandler handler, AuthStyle style = {});
 
 // Set-Cookie headers that delete the session and refresh cookies (logout, revoked session).
 void ClearCredentialCookies(Response& response, const HttpPolicy& policy);

@@ -325,7 +325,14 @@ class LoginTest(ServerTestCase):
         self.assertEqual(r.status, 200, r)
         _, attrs = r.cookies()["sesame_session"]
         self.assertIn("max-age", attrs, "a remembered login got a browser-session cookie")
-        self.assertTrue(0 < int(attrs["max-age"]) <= 14 * 86400 + 10, attrs["max-age"])
+        # session.remember_timeout (30 days by default) is the remembered session's lifetime.
+        self.assertTrue(30 * 86400 - 10 <= int(attrs["max-age"]) <= 30 * 86400, attrs["max-age"])
+        self.assertEqual(r.json["session"]["absolute_expires_at"] - r.json["session"]["created_at"],
+                         30 * 86400)
+        plain = self.login(self.name, self.password, "cookie")
+        self.assertNotIn("max-age", plain.cookies()["sesame_session"][1])
+        self.assertEqual(plain.json["session"]["absolute_expires_at"]
+                         - plain.json["session"]["created_at"], 14 * 86400)
 
     def test_cookie_login_checks_origin(self):
         body = {"username": self.name, "password": self.password, "transport": "cookie"}
@@ -521,6 +528,73 @@ class LoginTest(ServerTestCase):
                     self.assertEqual(r.headers.get("Location"), "/login?error=csrf_failed")
                 else:
                     self.assertError(r, 403, "csrf_failed")
+
+    def test_form_login_goes_on_to_a_safe_next_only(self):
+        cases = [("/devices", "/devices"), ("/admin/users/u_1?done=x", "/admin/users/u_1?done=x"),
+                 ("//evil.example/", "/"), ("https://evil.example/", "/"), ("/\\evil.example", "/"),
+                 ("javascript:alert(1)", "/"), ("/login", "/"), ("", "/")]
+        for next_path, landing in cases:
+            with self.subTest(next=next_path):
+                r = self.server.request("POST", "/v1/auth/login",
+                                        headers={"Origin": self.server.origin},
+                                        form={"username": self.name, "password": self.password,
+                                              "next": next_path})
+                self.assertEqual(r.status, 303, r)
+                self.assertEqual(r.headers.get("Location"), landing)
+
+    def test_form_login_failure_keeps_next(self):
+        r = self.server.request("POST", "/v1/auth/login", headers={"Origin": self.server.origin},
+                                form={"username": self.name, "password": "wrong-pass",
+                                      "next": "/devices?x=1"})
+        self.assertEqual(r.status, 303, r)
+        self.assertEqual(r.headers.get("Location"),
+                         "/login?error=invalid_credentials&next=%2Fdevices%3Fx%3D1")
+        page = self.server.request("GET", r.headers.get("Location"))
+        self.assertEqual(page.status, 200, page)
+        self.assertIn('name="next" value="/devices?x=1"', page.text)
+        self.assertIn("username and password do not match", page.text)
+        hostile = self.server.request("GET", "/login?next=%22%3E%3Cscript%3E")
+        self.assertNotIn("<script>", hostile.text)
+        self.assertIn('name="next" value="/"', hostile.text)
+
+    def test_pages_without_a_session_send_to_login(self):
+        for path, location in [("/", "/login"), ("/devices", "/login?next=%2Fdevices"),
+                               ("/admin?q=a", "/login?next=%2Fadmin%3Fq%3Da")]:
+            with self.subTest(path=path):
+                r = self.server.request("GET", path)
+                self.assertEqual(r.status, 303, r)
+                self.assertEqual(r.headers.get("Location"), location)
+        # A dead cookie is dropped on the way.
+        r = self.server.request("GET", "/devices", headers={"Cookie": "sesame_session=" + "A" * 43})
+        self.assertEqual(r.status, 303, r)
+        self.assertIn("sesame_session", r.cookies())
+        self.assertEqual(r.cookies()["sesame_session"][0], "")
+
+    def test_page_forms_need_the_csrf_field_and_our_origin(self):
+        r = self.server.request("POST", "/v1/auth/login", headers={"Origin": self.server.origin},
+                                form={"username": self.name, "password": self.password})
+        token = r.cookies()["sesame_session"][0]
+        me = self.server.request("GET", "/v1/auth/me", headers={"Cookie": "sesame_session=" + token})
+        csrf = me.json["csrf_token"]
+        cookie = {"Cookie": "sesame_session=" + token}
+        for label, headers, form in [
+                ("no token", {"Origin": self.server.origin}, {}),
+                ("wrong token", {"Origin": self.server.origin}, {"csrf_token": csrf[:-1] + "x"}),
+                ("header, not field", {"Origin": self.server.origin, "X-CSRF-Token": csrf}, {}),
+                ("foreign origin", {"Origin": "http://evil.example"}, {"csrf_token": csrf}),
+                ("no origin", {}, {"csrf_token": csrf})]:
+            with self.subTest(label):
+                r = self.server.request("POST", "/logout", headers={**cookie, **headers}, form=form)
+                self.assertEqual(r.status, 403, r)
+                self.assertIn("text/html", r.headers.get("Content-Type"))
+                self.assertEqual(self.server.request("GET", "/v1/auth/me", headers=cookie).status,
+                                 200)
+        r = self.server.request("POST", "/logout", headers={**cookie, "Origin": self.server.origin},
+                                form={"csrf_token": csrf})
+        self.assertEqual(r.status, 303, r)
+        self.assertEqual(r.headers.get("Location"), "/login?reason=signed_out")
+        self.assertError(self.server.request("GET", "/v1/auth/me", headers=cookie), 401,
+                         "session_revoked")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1099,7 +1173,7 @@ class HttpTest(ServerTestCase):
 
     def test_unknown_route_is_not_found(self):
         for method, path in [("GET", "/v1/nope"), ("POST", "/v1/auth/login/extra"),
-                             ("GET", "/"), ("GET", "/v1/sessions/x/y"),
+                             ("GET", "/nope"), ("GET", "/v1/sessions/x/y"),
                              ("DELETE", "/v1/sessions/")]:
             with self.subTest(method=method, path=path):
                 self.assertError(self.server.request(method, path), 404, "not_found")
@@ -1556,8 +1630,10 @@ class BruteForceTest(ServerTestCase):
         form = self.server.request("POST", "/v1/auth/login", headers={"Origin": self.server.origin},
                                    form={"username": name, "password": password})
         self.assertEqual(form.status, 303, form)
-        self.assertEqual(form.headers.get("Location"), "/login?error=rate_limited")
         self.assertRegex(form.headers.get("Retry-After", ""), r"^[1-9][0-9]*$")
+        # The login page shows the wait: it travels in the redirect.
+        self.assertEqual(form.headers.get("Location"), "/login?error=rate_limited&retry_after=%s"
+                         % form.headers.get("Retry-After"))
         REPORT["brute-force Retry-After sequence"] = "%s then %d (window end)" % (
             delays, retry_after)
         time.sleep(retry_after)

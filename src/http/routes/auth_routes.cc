@@ -9,6 +9,7 @@
 #include "common/secret_bytes.h"
 #include "http/body.h"
 #include "http/error_response.h"
+#include "http/pages/page.h"
 #include "http/request_auth.h"
 #include "http/routes/credentials_response.h"
 #include "http/routes/json_views.h"
@@ -17,32 +18,47 @@
 namespace sesame::http {
 namespace {
 
-constexpr FieldSpec kLoginFields[] = {{"username", FieldType::kString, true},
-                                      {"password", FieldType::kString, true},
-                                      {"mode", FieldType::kString},
-                                      {"transport", FieldType::kString},
-                                      {"remember", FieldType::kBool}};
+constexpr FieldSpec kLoginFields[] = {
+    {"username", FieldType::kString, true}, {"password", FieldType::kString, true},
+    {"mode", FieldType::kString},           {"transport", FieldType::kString},
+    {"remember", FieldType::kBool},         {"next", FieldType::kString}};
+
+// Where a form login goes: its safe `next` on success; empty for a JSON login.
+struct FormLogin {
+  bool is_form = false;
+  std::string next;  // SafeNextPath()
+};
 
 // A form login answers with redirects (API.md "Conventions"): back to the form with the
-// error code, which the login page turns into a message.
-Response FormFailure(const Error& error) {
-  std::string code(ErrorCodeName(error.code));
-  Response r = Response::Redirect("/login?error=" + code);
+// error code (and the wait, when there is one), which the login page turns into a message.
+Response FormFailure(const Error& error, const FormLogin& form) {
+  std::string location = "/login?error=" + std::string(ErrorCodeName(error.code));
+  const bool waits = error.code == ErrorCode::kRateLimited || error.code == ErrorCode::kUnavailable;
+  const int64_t retry_after = std::max<int64_t>(error.retry_after_seconds, 1);
+  if (waits) {
+    location += "&retry_after=" + std::to_string(retry_after);
+  }
+  if (form.next != "/") {
+    location += "&next=" + QueryEncode(form.next);
+  }
+  Response r = Response::Redirect(location);
   r.AddHeader("Cache-Control", "no-store");
-  if (error.code == ErrorCode::kRateLimited || error.code == ErrorCode::kUnavailable) {
-    r.AddHeader("Retry-After", std::to_string(std::max<int64_t>(error.retry_after_seconds, 1)));
+  if (waits) {
+    r.AddHeader("Retry-After", std::to_string(retry_after));
   }
   return r;
 }
 
-Response LoginResponse(const RouteContext& context, const auth::LoginResult& result, bool form) {
+Response LoginResponse(const RouteContext& context, const auth::LoginResult& result,
+                       const FormLogin& form) {
   const store::Session& s = result.session.record;
   IssuedCredentials issued{s, result.user, result.session.session_secret, nullptr, {}, {}};
   auth::IssuedAccessToken access;
   if (s.mode == store::SessionMode::kJwt) {
     auto signed_token = context.access_tokens->Issue(s, result.user);
     if (!signed_token) {
-      return form ? FormFailure(signed_token.error()) : ErrorResponse(signed_token.error());
+      return form.is_form ? FormFailure(signed_token.error(), form)
+                          : ErrorResponse(signed_token.error());
     }
     access = std::move(*signed_token);
     issued.access = &access;
@@ -50,14 +66,18 @@ Response LoginResponse(const RouteContext& context, const auth::LoginResult& res
     issued.refresh_expires_at =
         std::min(s.created_at + context.refresh->policy().refresh_ttl, s.absolute_expires_at);
   }
-  return CredentialsResponse(context, issued, s.transport == store::Transport::kCookie, form);
+  return CredentialsResponse(context, issued, s.transport == store::Transport::kCookie,
+                             form.is_form ? std::string_view(form.next) : std::string_view());
 }
 
 Reply Login(const RouteContext& context, Request& request) {
-  const bool form = IsFormRequest(request);
+  FormLogin form{IsFormRequest(request), "/"};
+  if (form.is_form) {
+    form.next = SafeNextPath(FormField(request, "next"));
+  }
   auto fields = ParseBody(request, kLoginFields, /*allow_form=*/true);
   if (!fields) {
-    return form ? FormFailure(fields.error()) : ErrorResponse(fields.error());
+    return form.is_form ? FormFailure(fields.error(), form) : ErrorResponse(fields.error());
   }
   store::SessionMode mode = context.policy.default_mode;
   store::Transport transport = context.policy.default_transport;
@@ -75,7 +95,7 @@ Reply Login(const RouteContext& context, Request& request) {
     }
     transport = *parsed;
   }
-  if (form) {
+  if (form.is_form) {
     transport = store::Transport::kCookie;  // a plain HTML form can only hold a cookie
   }
   if (mode == store::SessionMode::kJwt && context.access_tokens == nullptr) {
@@ -86,12 +106,12 @@ Reply Login(const RouteContext& context, Request& request) {
   // a foreign page cannot sign a victim into the attacker's account.
   if (transport == store::Transport::kCookie) {
     if (auto origin = CheckOrigin(request, context.policy); !origin) {
-      return form ? FormFailure(origin.error()) : ErrorResponse(origin.error());
+      return form.is_form ? FormFailure(origin.error(), form) : ErrorResponse(origin.error());
     }
   }
   const bool remember = fields->Bool("remember").value_or(false);
   return Deferred{&context.cpu_pool, [&context, &request, fields = std::move(*fields), mode,
-                                      transport, remember, form]() mutable {
+                                      transport, remember, form = std::move(form)]() mutable {
                     auth::LoginRequest login;
                     login.username = *fields.String("username");
                     login.password = *fields.String("password");
@@ -104,7 +124,8 @@ Reply Login(const RouteContext& context, Request& request) {
                     auto& password = fields.strings["password"];
                     SecureWipe(password.data(), password.size());
                     if (!result) {
-                      return form ? FormFailure(result.error()) : ErrorResponse(result.error());
+                      return form.is_form ? FormFailure(result.error(), form)
+                                          : ErrorResponse(result.error());
                     }
                     return LoginResponse(context, *result, form);
                   }};

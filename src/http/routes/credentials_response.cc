@@ -8,7 +8,7 @@
 namespace sesame::http {
 
 Response CredentialsResponse(const RouteContext& context, const IssuedCredentials& issued,
-                             bool cookie, bool form) {
+                             bool cookie, std::string_view form_redirect) {
   const store::Session& s = issued.session;
   const int64_t now = ToUnixSeconds(context.clock.Now());
   const int64_t expires_at = SessionExpiresAt(s);
@@ -16,8 +16,8 @@ Response CredentialsResponse(const RouteContext& context, const IssuedCredential
   const int64_t access_expires_in = jwt ? ToUnixSeconds(issued.access->expires_at) - now : 0;
   const int64_t refresh_expires_in = ToUnixSeconds(issued.refresh_expires_at) - now;
   Response r;
-  if (form) {
-    r = Response::Redirect("/");
+  if (!form_redirect.empty()) {
+    r = Response::Redirect(form_redirect);
   } else {
     nlohmann::json body = {{"user",
                             {{"id", issued.user.id},

@@ -2,8 +2,9 @@
 
 // The answer to a successful login or refresh (API.md POST /v1/auth/login): the user and
 // session as JSON, and the credentials, in the body for header transport or as cookies for
-// cookie transport (secrets never in a cookie transport body). A form login gets a redirect to
-// "/" with the cookies instead. Pure function of its inputs; thread-safe.
+// cookie transport (secrets never in a cookie transport body). A form login gets a 303 to
+// `form_redirect` (a safe same-origin path) with the cookies instead. Pure function of its inputs;
+// thread-safe.
 
 #include <string_view>
 
@@ -25,6 +26,6 @@ struct IssuedCredentials {
 };
 
 Response CredentialsResponse(const RouteContext& context, const IssuedCredentials& issued,
-                             bool cookie, bool form);
+                             bool cookie, std::string_view form_redirect = {});
 
 }  // namespace sesame::http

@@ -16,6 +16,8 @@ void AddAccountRoutes(Router& router, const RouteContext& context);  // /v1/user
 void AddAdminRoutes(Router& router, const RouteContext& context);    // /v1/admin/...
 void AddOpsRoutes(Router& router, const RouteContext& context);      // healthz, readyz, metrics
 void AddKeyRoutes(Router& router, const RouteContext& context);      // /.well-known/jwks.json
+void AddPageRoutes(Router& router, const RouteContext& context);     // /login, /, /devices
+void AddAdminPages(Router& router, const RouteContext& context);     // /admin...
 
 inline void AddAllRoutes(Router& router, const RouteContext& context) {
   AddAuthRoutes(router, context);  // first: /v1/auth/verify is the hot path
@@ -26,6 +28,8 @@ inline void AddAllRoutes(Router& router, const RouteContext& context) {
   AddAdminRoutes(router, context);
   AddOpsRoutes(router, context);
   AddKeyRoutes(router, context);
+  AddPageRoutes(router, context);
+  AddAdminPages(router, context);
 }
 
 }  // namespace sesame::http

@@ -87,7 +87,7 @@ Reply Refresh(const RouteContext& context, Request& request) {
         IssuedCredentials issued{
             refreshed->session, refreshed->user,          {},
             &*access,           refreshed->refresh_token, refreshed->refresh_expires_at};
-        return CredentialsResponse(context, issued, cookie, /*form=*/false);
+        return CredentialsResponse(context, issued, cookie);
       }};
 }
 

@@ -43,6 +43,7 @@ TEST_F(ConfigTest, DefaultsAreApiMdDefaults) {
   EXPECT_EQ(c->auth.registration, "closed");
   EXPECT_EQ(c->session.idle_timeout, Seconds(30 * 60));
   EXPECT_EQ(c->session.absolute_timeout, Seconds(14 * 86400));
+  EXPECT_EQ(c->session.remember_timeout, Seconds(30 * 86400));
   EXPECT_EQ(c->session.max_per_user, 0);
   EXPECT_EQ(c->session.on_limit, "evict_oldest");
   EXPECT_EQ(c->jwt.algorithm, "ES256");

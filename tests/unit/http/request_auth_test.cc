@@ -86,5 +86,28 @@ TEST(CheckCsrf, NeedsTheSessionsTokenInConstantTimeCompare) {
               HasError(ErrorCode::kCsrfFailed));
 }
 
+TEST(FormCsrfToken, ReadsTheFieldOfAFormBodyOnly) {
+  auto form = Make(Method::kPost, {{"Content-Type", "application/x-www-form-urlencoded"}});
+  form.request.body = "a=1&csrf_token=t%2Bk&csrf_token=second";
+  EXPECT_EQ(FormCsrfToken(form.request), "t+k");
+  auto json = Make(Method::kPost, {{"Content-Type", "application/json"}});
+  json.request.body = "csrf_token=t";
+  EXPECT_EQ(FormCsrfToken(json.request), "");
+  auto garbled = Make(Method::kPost, {{"Content-Type", "application/x-www-form-urlencoded"}});
+  garbled.request.body = "csrf_token=%zz";
+  EXPECT_EQ(FormCsrfToken(garbled.request), "");
+}
+
+TEST(CheckCsrf, APresentedTokenStillNeedsOurOrigin) {
+  auto foreign = Make(Method::kPost, {{"Host", "h"}, {"Origin", "http://evil.example"}});
+  EXPECT_THAT(CheckCsrf(foreign.request, "the-token", "the-token", Policy()),
+              HasError(ErrorCode::kCsrfFailed));
+  auto own = Make(Method::kPost, {{"Host", "h"}, {"Origin", "http://h"}});
+  EXPECT_THAT(CheckCsrf(own.request, "the-token", "the-token", Policy()), IsOk());
+  EXPECT_THAT(CheckCsrf(own.request, "the-tokem", "the-token", Policy()),
+              HasError(ErrorCode::kCsrfFailed));
+  EXPECT_THAT(CheckCsrf(own.request, "", "", Policy()), HasError(ErrorCode::kCsrfFailed));
+}
+
 }  // namespace
 }  // namespace sesame::http

@@ -1,0 +1,138 @@
+#include "http/pages/page_auth.h"
+
+#include <algorithm>
+
+#include "http/pages/user_agent.h"
+
+namespace sesame::http {
+namespace {
+
+// Where a page sends someone whose credential does not hold. A GET comes back to the same
+// place after sign-in; a form post starts over at "/" (its CSRF token belonged to the old
+// session anyway).
+Response PageFailure(const RouteContext& context, const Request& request,
+                     const Credential& credential, const Error& error) {
+  switch (error.code) {
+    case ErrorCode::kCsrfFailed:
+      return ErrorPage(403, "This form could not be accepted",
+                       "It was sent from another site, or from a page that was open while you "
+                       "signed in again. Go back, reload the page and try again.");
+    case ErrorCode::kUnavailable: {
+      Response r = ErrorPage(503, "sesame is briefly unavailable",
+                             "Its store cannot be reached right now. Nothing was changed. Try "
+                             "again in a moment.",
+                             SafeNextPath(request.target), "Try again");
+      r.AddHeader("Retry-After", "5");
+      return r;
+    }
+    default:
+      break;
+  }
+  std::string location = "/login";
+  const char* separator = "?";
+  if (error.code == ErrorCode::kSessionExpired || error.code == ErrorCode::kTokenExpired) {
+    location += "?reason=expired";
+    separator = "&";
+  } else if (error.code == ErrorCode::kSessionRevoked) {
+    location += "?reason=revoked";
+    separator = "&";
+  }
+  if (request.method == Method::kGet && SafeNextPath(request.target) != "/") {
+    location += separator;
+    location += "next=" + QueryEncode(request.target);
+  }
+  Response r = PageRedirect(location);
+  if (credential.kind == Credential::Kind::kCookie) {
+    // The cookie holds nothing that works any more: drop it rather than send it again.
+    ClearCredentialCookies(r, context.policy);
+  }
+  return r;
+}
+
+}  // namespace
+
+AuthStyle PageAuthStyle() {
+  return AuthStyle{/*csrf_in_form=*/true, &PageFailure};
+}
+
+Handler PageAuthed(const RouteContext& context, AuthedHandler handler) {
+  return Authed(context, std::move(handler), PageAuthStyle());
+}
+
+Handler AdminPageAuthed(const RouteContext& context, AuthedHandler handler) {
+  return PageAuthed(
+      context,
+      [&context, handler = std::move(handler)](Request& request, const Caller& caller) -> Reply {
+        if (!caller.session().HasRole("admin")) {
+          const PageViewer viewer = ViewerOf(context, caller);
+          return ErrorPage(403, "Administrators only",
+                           "Your account does not have the admin role, which this page needs.", "/",
+                           "Back to your account", &viewer);
+        }
+        return handler(request, caller);
+      });
+}
+
+PageViewer ViewerOf(const RouteContext& context, const Caller& caller) {
+  const auth::CachedSession& s = caller.session();
+  return PageViewer{s.user_id, s.username, s.HasRole("admin"), ExpectedCsrfToken(context, s)};
+}
+
+std::string ModeLabel(store::SessionMode mode) {
+  return mode == store::SessionMode::kJwt ? "JWT (signed access token, rotating refresh token)"
+                                          : "Session (checked against the server on every request)";
+}
+
+void AddSessionItem(TemplateData& page, const store::Session& session,
+                    std::string_view current_session_id, std::string revoke_action) {
+  TemplateData& item = page.AddItem("sessions");
+  item.Text("id", session.id);
+  item.Text("device", DescribeUserAgent(session.user_agent));
+  item.Text("ip", session.ip.empty() ? std::string("unknown address") : session.ip);
+  item.Text("mode_label", session.mode == store::SessionMode::kJwt ? "JWT" : "session");
+  item.Text("created_iso", IsoTime(session.created_at));
+  item.Text("created_text", TextTime(session.created_at));
+  item.Text("last_seen_iso", IsoTime(session.last_seen_at));
+  item.Text("last_seen_text", TextTime(session.last_seen_at));
+  item.Flag("current", session.id == current_session_id);
+  item.Text("revoke_action", std::move(revoke_action));
+}
+
+Response PageRedirect(std::string_view location) {
+  Response r = Response::Redirect(location);
+  r.AddHeader("Cache-Control", "no-store");
+  r.AddHeader("Referrer-Policy", "same-origin");
+  return r;
+}
+
+Response SignedOut(const HttpPolicy& policy, std::string_view reason) {
+  Response r = PageRedirect("/login?reason=" + std::string(reason));
+  ClearCredentialCookies(r, policy);
+  return r;
+}
+
+Response PageError(const Error& error, const PageViewer* viewer) {
+  switch (error.code) {
+    case ErrorCode::kUnavailable: {
+      Response r = ErrorPage(503, "sesame is briefly unavailable",
+                             "Its store cannot be reached right now. Nothing was changed. Try "
+                             "again in a moment.",
+                             "/", "Back to your account", viewer);
+      r.AddHeader("Retry-After", std::to_string(std::max<int64_t>(error.retry_after_seconds, 1)));
+      return r;
+    }
+    case ErrorCode::kNotFound:
+      return ErrorPage(404, "Not found", "There is nothing here, or it is not yours to see.", "/",
+                       "Back to your account", viewer);
+    case ErrorCode::kInvalidRequest:
+    case ErrorCode::kUsernameTaken:
+      // The domain's sentences name the rule that was broken ("password must be ..."), never
+      // a secret.
+      return ErrorPage(400, "That did not work", error.detail, "/", "Back to your account", viewer);
+    default:
+      return ErrorPage(500, "That did not work", "The request could not be carried out.", "/",
+                       "Back to your account", viewer);
+  }
+}
+
+}  // namespace sesame::http
