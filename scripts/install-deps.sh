@@ -17,6 +17,7 @@ packages=(
   clang libclang-rt-14-dev libfuzzer-14-dev   # libFuzzer target
   clang-format clang-tidy
   wrk nginx-light                   # HTTP benchmark (bench/http_verify.sh) and its ceiling
+  chromium                          # browser tests (tests/browser/, driven by playwright-core)
 )
 
 sudo=""
@@ -26,11 +27,20 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js runs the browser tests. Machines often carry a newer one than Debian's (18), which
+# playwright-core needs (20 or later): use what is there, install Debian's only if none is.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
-  exit 0
+else
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# playwright-core for the browser tests, exactly as locked (no browser download: it drives
+# Debian's chromium).
+npm ci --prefix "$(dirname "$0")/../tests/browser" --no-audit --no-fund --loglevel=error

@@ -19,6 +19,8 @@ export CCACHE_NOHASHDIR=1
 
 step "dependencies"
 bash scripts/install-deps.sh
+# The browser suite must run here: a missing chromium or playwright-core fails it, not skips.
+export SESAME_REQUIRE_BROWSER=1
 
 step "formatting (clang-format)"
 bash scripts/lint.sh --format-only
