@@ -20,7 +20,8 @@ export CCACHE_NOHASHDIR=1
 step "dependencies"
 bash scripts/install-deps.sh
 # The browser suite must run here: a missing chromium or playwright-core fails it, not skips.
-export SESAME_REQUIRE_BROWSER=1
+# (Not SESAME_*: the server reads those as settings and refuses unknown ones.)
+export REQUIRE_BROWSER_TESTS=1
 
 step "formatting (clang-format)"
 bash scripts/lint.sh --format-only
