@@ -143,7 +143,7 @@ export class SesameServer {
   async headerLogin(username, password) {
     const r = await this.api("POST", "/v1/auth/login", {
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ username, password, transport: "header" }),
+      body: JSON.stringify({ username, password, mode: "session", transport: "header" }),
     });
     if (r.status !== 200) throw new Error("header login failed: " + r.text);
     return r.json.session_token;

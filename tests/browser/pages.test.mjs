@@ -4,7 +4,7 @@
 //   node tests/browser/pages.test.mjs            (SESAME_BIN: the sesame binary)
 //
 // Exit code 77 (ctest: skipped, shown as such) when chromium or playwright-core is missing,
-// unless SESAME_REQUIRE_BROWSER=1 (scripts/test.sh sets it), which makes that a failure.
+// unless REQUIRE_BROWSER_TESTS=1 (scripts/test.sh sets it), which makes that a failure.
 // Screenshots of every page go to SESAME_BROWSER_ARTIFACTS.
 
 import assert from "node:assert/strict";
@@ -29,7 +29,7 @@ if (!BINARY || !existsSync(BINARY)) {
   }
   if (missing.length) {
     console.error("browser tests cannot run; missing: " + missing.join(", "));
-    process.exit(process.env.SESAME_REQUIRE_BROWSER === "1" ? 1 : 77);
+    process.exit(process.env.REQUIRE_BROWSER_TESTS === "1" ? 1 : 77);
   }
 }
 
@@ -562,5 +562,63 @@ describe("admin", () => {
     assert.equal(res.status(), 403);
     await heidi.page.getByRole("heading", { name: "Administrators only" }).waitFor();
     await heidi.context.close();
+  });
+});
+
+describe("jwt mode", () => {
+  let server;
+  before(async () => {
+    server = await new SesameServer(BINARY, { auth: { default_mode: "jwt" }, jwt: { access_ttl: "2s", leeway: "0s" } }).start();
+    server.addUser("judy", PASSWORD, ["admin"]);
+  });
+  after(async () => server.stop());
+
+  test("pages renew an expired access JWT through the refresh cookie and carry on", async () => {
+    const { context, page } = await device(server);
+    await signIn(page, "judy", PASSWORD, { from: "/login?next=%2Fdevices" });
+    assert.equal(pathOf(page), "/devices");
+    await page.goto("/");
+    await page.getByText(/^JWT/).waitFor();
+    const sessionId = (await page.locator("#session-id").textContent()).trim();
+    const first = (await sessionCookie(context)).value;
+    assert.equal(first.split(".").length, 3, "the cookie holds an access JWT");
+    const refresh = (await context.cookies()).find((c) => c.name === "sesame_refresh");
+    assert.equal(refresh.path, "/v1/auth/refresh");
+    assert.equal(refresh.httpOnly, true);
+
+    // Past the access token's life (2 s): the next page renews it and lands where it was going.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const renewed = page.waitForResponse((r) => r.url() === server.url("/v1/auth/refresh"));
+    await page.goto("/devices");
+    assert.equal((await renewed).status(), 200);
+    await page.waitForURL(server.url("/devices"));
+    await page.getByRole("heading", { name: "Your devices" }).waitFor();
+    const second = (await sessionCookie(context)).value;
+    assert.notEqual(second, first, "a new access JWT");
+    await page.goto("/");
+    assert.equal((await page.locator("#session-id").textContent()).trim(), sessionId, "the same session");
+    assert.deepEqual(page.problems, []);
+
+    // Forms work with the derived CSRF token; signing out ends the JWT too.
+    await Promise.all([page.waitForNavigation(), page.getByRole("main").getByRole("button", { name: "Sign out", exact: true }).click()]);
+    await assertSignedOutAt(page, "signed_out");
+    const replay = await server.api("GET", "/v1/auth/verify", { headers: { Authorization: `Bearer ${second}` } });
+    assert.equal(replay.status, 401);
+    assert.equal(replay.json.error, "session_revoked");
+    await context.close();
+  });
+
+  test("an expired access JWT whose session was revoked goes to /login", async () => {
+    const { context, page } = await device(server);
+    await signIn(page, "judy");
+    const token = await server.headerLogin("judy", PASSWORD);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // Sign this browser's session out from elsewhere (log out everywhere over the API).
+    const out = await server.api("POST", "/v1/auth/logout-all", { headers: { Authorization: `Bearer ${token}` } });
+    assert.equal(out.status, 204);
+    await page.goto("/devices");
+    await page.waitForURL(/\/login\?/);
+    await assertSignedOutAt(page, "expired");
+    await context.close();
   });
 });

@@ -1,11 +1,39 @@
 #include "http/pages/page_auth.h"
 
 #include <algorithm>
+#include <optional>
 
+#include "auth/session_secrets.h"
 #include "http/pages/user_agent.h"
 
 namespace sesame::http {
 namespace {
+
+// An access JWT in the cookie has expired: if it is authentic, a page that renews it through
+// the refresh cookie (scoped to /v1/auth/refresh, so only a request there can use it) and goes
+// back to `next`. The refresh itself decides whether the session may go on. nullopt: no
+// renewal possible (not a cookie JWT, refresh turned off, not authentic).
+std::optional<Response> RefreshPage(const RouteContext& context, const Request& request,
+                                    const Credential& credential) {
+  const auth::SessionSecrets* secrets = context.sessions.jwt().secrets;
+  if (credential.kind != Credential::Kind::kCookie || request.method != Method::kGet ||
+      context.access_tokens == nullptr || context.refresh == nullptr || secrets == nullptr ||
+      !context.sessions.jwt().refresh_tokens) {
+    return std::nullopt;
+  }
+  auto session_id = context.access_tokens->ExpiredSessionId(credential.token);
+  if (!session_id) {
+    return std::nullopt;
+  }
+  const std::string next = SafeNextPath(request.target);
+  TemplateData data = PageData("Renewing your sign-in", nullptr, PageNav::kNone);
+  data.Flag("inline_messages", true);
+  // The CSRF token a cookie refresh needs; it is derived from the session id.
+  data.Text("refresh_csrf", secrets->CsrfToken(*session_id));
+  data.Text("next", next);
+  data.Text("login", "/login?reason=expired&next=" + QueryEncode(next));
+  return RenderPage(200, "refresh.html", data);
+}
 
 // Where a page sends someone whose credential does not hold. A GET comes back to the same
 // place after sign-in; a form post starts over at "/" (its CSRF token belonged to the old
@@ -25,6 +53,11 @@ Response PageFailure(const RouteContext& context, const Request& request,
       r.AddHeader("Retry-After", "5");
       return r;
     }
+    case ErrorCode::kTokenExpired:
+      if (auto page = RefreshPage(context, request, credential)) {
+        return std::move(*page);
+      }
+      break;
     default:
       break;
   }

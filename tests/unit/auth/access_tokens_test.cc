@@ -146,6 +146,23 @@ TEST_F(AccessTokensTest, TamperedTokensAreInvalidAndNotCached) {
   EXPECT_THAT(tokens->Authenticate(same_tail), HasError(ErrorCode::kInvalidToken));
 }
 
+TEST_F(AccessTokensTest, AnExpiredAuthenticTokenStillNamesItsSessionForTheRefreshPage) {
+  const std::string token = Issue();
+  // Not expired yet (nor within the leeway): no.
+  EXPECT_THAT(tokens->ExpiredSessionId(token), HasError(ErrorCode::kInvalidToken));
+  clock.Advance(kTtl + Seconds(5));
+  ASSERT_THAT(tokens->Authenticate(token), HasError(ErrorCode::kTokenExpired));
+  auto session_id = tokens->ExpiredSessionId(token);
+  ASSERT_THAT(session_id, IsOk());
+  EXPECT_EQ(*session_id, "s_session1");
+  // Expired is not a licence to forge: the signature still has to hold.
+  std::string tampered = token;
+  tampered[tampered.size() - 5] = tampered[tampered.size() - 5] == 'A' ? 'B' : 'A';
+  EXPECT_THAT(tokens->ExpiredSessionId(tampered), HasError(ErrorCode::kInvalidToken));
+  EXPECT_THAT(tokens->ExpiredSessionId("not.a.token"), HasError(ErrorCode::kInvalidToken));
+  EXPECT_THAT(tokens->ExpiredSessionId(""), HasError(ErrorCode::kInvalidToken));
+}
+
 TEST_F(AccessTokensTest, RotationKeepsOldTokensAndARemovedKeyStopsThemAtOnce) {
   const std::string token = Issue();
   ASSERT_THAT(tokens->Authenticate(token), IsOk());

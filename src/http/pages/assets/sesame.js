@@ -1,5 +1,6 @@
-// sesame's pages work without this file. It adds two things: times in the reader's own time
-// zone (the server writes UTC), and a confirmation before forms marked data-confirm.
+// sesame's pages work without this file. It adds times in the reader's own time zone (the
+// server writes UTC), a confirmation before forms marked data-confirm, and, in jwt mode, the
+// renewal of an expired access token through the refresh cookie (#refresh).
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -10,6 +11,19 @@ document.addEventListener("DOMContentLoaded", () => {
       time.title = time.textContent;
       time.textContent = format.format(when);
     }
+  }
+  const refresh = document.getElementById("refresh");
+  if (refresh) {
+    // The refresh cookie is sent to /v1/auth/refresh only; a cookie refresh needs the CSRF
+    // token the server put on the page. Success sets new cookies: go back where we were.
+    fetch("/v1/auth/refresh", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRF-Token": refresh.dataset.csrf },
+    }).then(
+      (response) => window.location.replace(response.ok ? refresh.dataset.next : refresh.dataset.login),
+      () => window.location.replace(refresh.dataset.login),
+    );
   }
   for (const form of document.querySelectorAll("form[data-confirm]")) {
     form.addEventListener("submit", (event) => {

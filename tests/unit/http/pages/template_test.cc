@@ -101,8 +101,8 @@ TEST(TemplateSet, SyntaxErrorsNameTheTemplateAndPlace) {
 TEST(TemplateSet, EveryBuiltInPageTemplateParses) {
   auto set = TemplateSet::Parse(kPageTemplates);
   ASSERT_TRUE(set.has_value()) << set.error().detail;
-  for (const char* name :
-       {"login.html", "home.html", "devices.html", "admin.html", "admin_user.html", "error.html"}) {
+  for (const char* name : {"login.html", "home.html", "devices.html", "admin.html",
+                           "admin_user.html", "error.html", "refresh.html"}) {
     EXPECT_TRUE(set->Has(name)) << name;
   }
 }
