@@ -9,6 +9,17 @@
 namespace sesame::http {
 namespace {
 
+// 503: a store is down. Nothing was written (the services roll back), so trying again is safe.
+Response UnavailablePage(std::string_view back, std::string_view back_label,
+                         const PageViewer* viewer, int64_t retry_after_seconds) {
+  Response r = ErrorPage(503, "sesame is briefly unavailable",
+                         "Its store cannot be reached right now. Nothing was changed. Try again "
+                         "in a moment.",
+                         back, back_label, viewer);
+  r.AddHeader("Retry-After", std::to_string(retry_after_seconds));
+  return r;
+}
+
 // An access JWT in the cookie has expired: if it is authentic, a page that renews it through
 // the refresh cookie (scoped to /v1/auth/refresh, so only a request there can use it) and goes
 // back to `next`. The refresh itself decides whether the session may go on. nullopt: no
@@ -45,14 +56,8 @@ Response PageFailure(const RouteContext& context, const Request& request,
       return ErrorPage(403, "This form could not be accepted",
                        "It was sent from another site, or from a page that was open while you "
                        "signed in again. Go back, reload the page and try again.");
-    case ErrorCode::kUnavailable: {
-      Response r = ErrorPage(503, "sesame is briefly unavailable",
-                             "Its store cannot be reached right now. Nothing was changed. Try "
-                             "again in a moment.",
-                             SafeNextPath(request.target), "Try again");
-      r.AddHeader("Retry-After", "5");
-      return r;
-    }
+    case ErrorCode::kUnavailable:
+      return UnavailablePage(SafeNextPath(request.target), "Try again", nullptr, 5);
     case ErrorCode::kTokenExpired:
       if (auto page = RefreshPage(context, request, credential)) {
         return std::move(*page);
@@ -146,14 +151,9 @@ Response SignedOut(const HttpPolicy& policy, std::string_view reason) {
 
 Response PageError(const Error& error, const PageViewer* viewer) {
   switch (error.code) {
-    case ErrorCode::kUnavailable: {
-      Response r = ErrorPage(503, "sesame is briefly unavailable",
-                             "Its store cannot be reached right now. Nothing was changed. Try "
-                             "again in a moment.",
-                             "/", "Back to your account", viewer);
-      r.AddHeader("Retry-After", std::to_string(std::max<int64_t>(error.retry_after_seconds, 1)));
-      return r;
-    }
+    case ErrorCode::kUnavailable:
+      return UnavailablePage("/", "Back to your account", viewer,
+                             std::max<int64_t>(error.retry_after_seconds, 1));
     case ErrorCode::kNotFound:
       return ErrorPage(404, "Not found", "There is nothing here, or it is not yours to see.", "/",
                        "Back to your account", viewer);

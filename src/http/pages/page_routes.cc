@@ -4,6 +4,7 @@
 // every answer to a form is a redirect (post/redirect/get), so reloading never resubmits.
 
 #include <algorithm>
+#include <charconv>
 #include <memory>
 #include <string>
 
@@ -25,14 +26,9 @@ std::string LoginErrorMessage(std::string_view code, std::string_view retry_afte
   }
   if (code == "rate_limited") {
     int64_t seconds = 0;
-    for (const char c : retry_after.substr(0, 9)) {
-      if (c < '0' || c > '9') {
-        seconds = 0;
-        break;
-      }
-      seconds = seconds * 10 + (c - '0');
-    }
-    if (seconds <= 0) {
+    const char* end = retry_after.data() + retry_after.size();
+    if (std::from_chars(retry_after.data(), end, seconds).ptr != end || seconds <= 0 ||
+        seconds > 86400 * 365) {
       return "Too many sign-in attempts. Wait a little, then try again.";
     }
     const std::string wait = seconds < 90 ? std::to_string(seconds) + " seconds"

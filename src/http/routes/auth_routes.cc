@@ -18,10 +18,11 @@
 namespace sesame::http {
 namespace {
 
-constexpr FieldSpec kLoginFields[] = {
-    {"username", FieldType::kString, true}, {"password", FieldType::kString, true},
-    {"mode", FieldType::kString},           {"transport", FieldType::kString},
-    {"remember", FieldType::kBool},         {"next", FieldType::kString}};
+constexpr FieldSpec kLoginFields[] = {{"username", FieldType::kString, true},
+                                      {"password", FieldType::kString, true},
+                                      {"mode", FieldType::kString},
+                                      {"transport", FieldType::kString},
+                                      {"remember", FieldType::kBool}};
 
 // Where a form login goes: its safe `next` on success; empty for a JSON login.
 struct FormLogin {
@@ -72,6 +73,7 @@ Response LoginResponse(const RouteContext& context, const auth::LoginResult& res
 
 Reply Login(const RouteContext& context, Request& request) {
   FormLogin form{IsFormRequest(request), "/"};
+  // Read apart from the other fields: a form that fails to parse still goes back to `next`.
   if (form.is_form) {
     form.next = SafeNextPath(FormField(request, "next"));
   }
