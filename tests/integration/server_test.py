@@ -1634,6 +1634,9 @@ class BruteForceTest(ServerTestCase):
         # The login page shows the wait: it travels in the redirect.
         self.assertEqual(form.headers.get("Location"), "/login?error=rate_limited&retry_after=%s"
                          % form.headers.get("Retry-After"))
+        page = self.server.request("GET", form.headers.get("Location"))
+        self.assertIn("Too many sign-in attempts. Try again in %s seconds."
+                      % form.headers.get("Retry-After"), page.text)
         REPORT["brute-force Retry-After sequence"] = "%s then %d (window end)" % (
             delays, retry_after)
         time.sleep(retry_after)
