@@ -10,6 +10,8 @@ find_package(CLI11 REQUIRED)
 find_package(tomlplusplus 3 REQUIRED)
 find_package(fmt REQUIRED)
 find_package(SQLite3 REQUIRED)
+pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)  # store.sessions = "redis://..."
+pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)      # store.users = "postgresql://..."
 if(SESAME_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

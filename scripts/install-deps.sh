@@ -10,6 +10,7 @@ packages=(
   libssl-dev libsodium-dev libsimdjson-dev nlohmann-json3-dev libexpected-dev
   libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libboost1.81-dev libsqlite3-dev libunistring-dev
+  libhiredis-dev libpq-dev          # the Redis and PostgreSQL stores
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   libjwt-dev                        # peer for the HS256 benchmark
@@ -17,6 +18,7 @@ packages=(
   clang libclang-rt-14-dev libfuzzer-14-dev   # libFuzzer target
   clang-format clang-tidy
   wrk nginx-light                   # HTTP benchmark (bench/http_verify.sh) and its ceiling
+  redis-server postgresql           # multi-node tests start their own, on loopback
   chromium                          # browser tests (tests/browser/, driven by playwright-core)
 )
 
