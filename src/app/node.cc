@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "store/postgres/postgres_store.h"
+#include "store/redis/redis_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace sesame::app {
@@ -31,11 +33,21 @@ Seconds TokenHorizon(const config::Config& config) {
 
 Node::~Node() = default;
 
+namespace {
+
+// The store objects behind the interfaces: SQLite for what is not configured elsewhere,
+// PostgreSQL for users and audit, Redis for sessions, rate counters and the change feed.
+struct Backends {
+  std::unique_ptr<store::SqliteStore> sqlite;
+  std::unique_ptr<store::PostgresStore> postgres;
+  std::unique_ptr<store::RedisStore> redis;
+};
+
+}  // namespace
+
 Result<std::unique_ptr<Node>> Node::Open(const config::Config& config, NodeOptions options) {
-  if (config.store.users != "sqlite" || config.store.sessions != "sqlite") {
-    return MakeError(ErrorCode::kInvalidConfig,
-                     "store.users/store.sessions: only \"sqlite\" is available in this version");
-  }
+  const bool users_in_postgres = config.store.users != "sqlite";
+  const bool sessions_in_redis = config.store.sessions != "sqlite";
   std::unique_ptr<Node> node(new Node(config));
   if (options.clock != nullptr) {
     node->clock_ = options.clock;
@@ -49,16 +61,46 @@ Result<std::unique_ptr<Node>> Node::Open(const config::Config& config, NodeOptio
   }
   ::chmod(data_dir.c_str(), 0700);
 
-  auto sqlite = store::SqliteStore::Open(data_dir / "sesame.db", store::SqliteOptions{});
-  if (!sqlite) {
-    return tl::unexpected(sqlite.error());
+  auto backends = std::make_shared<Backends>();
+  if (!users_in_postgres || !sessions_in_redis) {
+    auto sqlite = store::SqliteStore::Open(data_dir / "sesame.db", store::SqliteOptions{});
+    if (!sqlite) {
+      return tl::unexpected(sqlite.error());
+    }
+    backends->sqlite = std::move(*sqlite);
+    node->users_ = backends->sqlite.get();
+    node->audit_log_ = backends->sqlite.get();
+    node->sessions_store_ = backends->sqlite.get();
+    node->rates_ = backends->sqlite.get();
   }
-  std::shared_ptr<store::SqliteStore> backend(std::move(*sqlite));
-  node->users_ = backend.get();
-  node->sessions_store_ = backend.get();
-  node->rates_ = backend.get();
-  node->audit_log_ = backend.get();
-  node->backend_ = backend;
+  if (users_in_postgres) {
+    auto postgres = store::PostgresStore::Open(config.store.users, store::PostgresOptions{});
+    if (!postgres) {
+      Error error = postgres.error();
+      error.detail = "store.users: " + error.detail;
+      return tl::unexpected(error);
+    }
+    backends->postgres = std::move(*postgres);
+    node->users_ = backends->postgres.get();
+    node->audit_log_ = backends->postgres.get();
+  }
+  if (sessions_in_redis) {
+    store::RedisOptions redis_options;
+    // Revoked and expired records stay as long as PurgeSessions keeps them (see the server's
+    // maintenance): a day, or an access token's life if longer.
+    redis_options.retention = std::max(Seconds(86400), TokenHorizon(config) + Seconds(60));
+    auto redis = store::RedisStore::Open(config.store.sessions, redis_options);
+    if (!redis) {
+      Error error = redis.error();
+      error.detail = "store.sessions: " + error.detail;
+      return tl::unexpected(error);
+    }
+    backends->redis = std::move(*redis);
+    node->redis_ = backends->redis.get();
+    node->sessions_store_ = backends->redis.get();
+    node->rates_ = backends->redis.get();
+  }
+  node->backend_ = backends;
 
   crypto::Argon2Params params;
   params.ops_limit = static_cast<uint64_t>(config.password.argon2_iterations);
@@ -112,13 +154,17 @@ Result<std::unique_ptr<Node>> Node::Open(const config::Config& config, NodeOptio
 }
 
 Result<void> Node::CheckReady() {
-  auto users = users_->CountUsers();
-  if (!users) {
-    return tl::unexpected(users.error());
+  // Says which store, and why: /readyz shows it to operators (no secret: URLs are described
+  // without credentials).
+  if (auto users = users_->CountUsers(); !users) {
+    Error error = users.error();
+    error.detail = "users store: " + error.detail;
+    return tl::unexpected(error);
   }
-  auto seq = sessions_store_->LatestChangeSeq();
-  if (!seq) {
-    return tl::unexpected(seq.error());
+  if (auto seq = sessions_store_->LatestChangeSeq(); !seq) {
+    Error error = seq.error();
+    error.detail = "sessions store: " + error.detail;
+    return tl::unexpected(error);
   }
   return {};
 }

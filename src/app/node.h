@@ -2,7 +2,8 @@
 
 // One node's stores and domain services, built from the configuration. `sesame serve` runs
 // the HTTP server on top of it; the user and session commands use the same services on the
-// same data directory while a server runs (SQLite in WAL mode takes both).
+// same data directory while a server runs (SQLite in WAL mode takes both), or on the same
+// PostgreSQL and Redis as the servers (store.users, store.sessions).
 // This is the only place that names a store backend. Thread-safe once built.
 
 #include <memory>
@@ -26,6 +27,10 @@
 #include "store/rate_store.h"
 #include "store/session_store.h"
 #include "store/user_store.h"
+
+namespace sesame::store {
+class RedisStore;
+}
 
 namespace sesame::app {
 
@@ -60,6 +65,10 @@ class Node {
   const auth::SessionSecrets& secrets() const { return *secrets_; }  // the same
   const crypto::PasswordHasher& hasher() const { return *hasher_; }
 
+  // The Redis session store when store.sessions names one (its change feed is pushed to the
+  // other nodes over pub/sub), else null.
+  store::RedisStore* redis_store() { return redis_; }
+
   // Store reachability (for /readyz).
   [[nodiscard]] Result<void> CheckReady();
 
@@ -76,6 +85,7 @@ class Node {
   store::SessionStore* sessions_store_ = nullptr;
   store::RateStore* rates_ = nullptr;
   store::AuditLog* audit_log_ = nullptr;
+  store::RedisStore* redis_ = nullptr;
   std::unique_ptr<crypto::PasswordHasher> hasher_;
   std::unique_ptr<auth::AuditTrail> audit_;
   std::unique_ptr<auth::SessionSecrets> secrets_;

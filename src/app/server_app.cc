@@ -9,10 +9,12 @@
 #include <filesystem>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include "app/node.h"
 #include "auth/access_tokens.h"
 #include "auth/key_publisher.h"
+#include "auth/revocation_feed.h"
 #include "http/access_log.h"
 #include "http/metrics.h"
 #include "http/request_auth.h"
@@ -20,8 +22,10 @@
 #include "http/router.h"
 #include "http/routes/routes.h"
 #include "http/server.h"
+#include "http/signal_watch.h"
 #include "http/worker_pool.h"
 #include "jose/algorithm.h"
+#include "store/redis/redis_store.h"
 
 namespace sesame::app {
 namespace {
@@ -38,12 +42,31 @@ class PoolBackground final : public auth::Background {
   http::WorkerPool* pool_ = nullptr;
 };
 
-// Follows the store's change feed (revocations made by the command line or, later, other
-// nodes) and purges expired records, on its own thread so no request waits for it.
+// Follows the store's change feed (revocations made by the command line or other nodes) and
+// purges expired records, on its own thread so no request waits for it. It polls every 250 ms;
+// with Redis, the subscriber pokes it the moment another node appends to the feed, and asks
+// for a full resynchronisation after every (re)connection.
 class Maintenance {
  public:
-  Maintenance(Node& node, auth::KeyPublisher& keys)
-      : node_(node), keys_(keys), thread_([this] { Loop(); }) {}
+  // A change was published: follow the feed now.
+  void Poke() {
+    {
+      std::lock_guard lock(mu_);
+      poked_ = true;
+    }
+    wake_.notify_all();
+  }
+  // The subscription was (re)established: reload everything that may have been missed.
+  void Resync() {
+    {
+      std::lock_guard lock(mu_);
+      resync_ = true;
+    }
+    wake_.notify_all();
+  }
+
+  Maintenance(Node& node, auth::KeyPublisher& keys, auth::RevocationFeed& feed)
+      : node_(node), keys_(keys), feed_(feed), thread_([this] { Loop(); }) {}
   ~Maintenance() {
     {
       std::lock_guard lock(mu_);
@@ -58,10 +81,20 @@ class Maintenance {
     auto next_purge = std::chrono::steady_clock::now() + std::chrono::minutes(1);
     std::unique_lock lock(mu_);
     while (!stop_) {
+      const bool resync = std::exchange(resync_, false);
+      poked_ = false;
       lock.unlock();
-      if (auto followed = node_.sessions().FollowChanges(); !followed) {
+      if (resync) {
+        if (auto done = node_.sessions().Resynchronize(node_.revocations().horizon()); !done) {
+          spdlog::warn("resynchronising with the session store: {}", done.error().detail);
+          Resync();  // again on the next round
+        } else {
+          spdlog::info("following the session store's changes (revocations reach this node)");
+        }
+      } else if (auto followed = node_.sessions().FollowChanges(); !followed) {
         spdlog::warn("change feed: {}", followed.error().detail);
       }
+      feed_.Advance(node_.sessions().change_cursor());  // wakes GET /v1/revocations long-polls
       if (auto refreshed = keys_.Refresh(); !refreshed) {
         spdlog::warn("key ring not reloaded (still serving the previous keys): {}",
                      refreshed.error().detail);
@@ -78,15 +111,19 @@ class Maintenance {
         next_purge = std::chrono::steady_clock::now() + std::chrono::minutes(10);
       }
       lock.lock();
-      wake_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stop_; });
+      wake_.wait_for(lock, std::chrono::milliseconds(250),
+                     [this] { return stop_ || poked_ || resync_; });
     }
   }
 
   Node& node_;
   auth::KeyPublisher& keys_;
+  auth::RevocationFeed& feed_;
   std::mutex mu_;
   std::condition_variable wake_;
-  bool stop_ = false;  // guarded by mu_
+  bool stop_ = false;    // guarded by mu_
+  bool poked_ = false;   // guarded by mu_
+  bool resync_ = false;  // guarded by mu_
   std::thread thread_;
 };
 
@@ -165,6 +202,9 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
     return tl::unexpected(keys.error());
   }
   auth::AccessTokens access_tokens(**keys, node.revocations(), node.clock(), access_policy);
+  if (node.redis_store() != nullptr) {
+    node.sessions().SetCacheTrusted(false);  // see SessionService::SetCacheTrusted
+  }
   // Revocations made while this node was down (or by the command line) reach its tokens: the
   // change feed's cursor is set first, so nothing falls between the rebuild and the feed.
   if (auto followed = node.sessions().FollowChanges(); !followed) {
@@ -174,10 +214,16 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
   if (!rebuilt) {
     return tl::unexpected(rebuilt.error());
   }
+  // GET /v1/revocations: the same change feed, for services that verify access JWTs themselves.
+  auth::RevocationFeed revocation_feed(node.session_store(), node.clock(), TokenHorizon(config));
+  revocation_feed.Advance(node.sessions().change_cursor());
 
   // Queues are short on purpose: a login flood beyond them is answered 503 at once.
   http::WorkerPool cpu_pool("sesame-argon2", cpu_threads, 32 * cpu_threads, /*nice=*/19);
   http::WorkerPool store_pool("sesame-store", 4, 4096);
+  // Long-polls of the revocation feed block a thread each while they wait: 64 held, 64 queued,
+  // then 503 at once.
+  http::WorkerPool feed_pool("sesame-feed", 64, 128);
   background.Attach(&store_pool);
 
   http::HttpPolicy policy;
@@ -214,6 +260,8 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
                              &node.refresh(),
                              {},
                              {}};
+  context.revocation_feed = &revocation_feed;
+  context.feed_pool = &feed_pool;
   http::Router router;
   http::AddAllRoutes(router, context);
   http::Metrics metrics(router.RouteNames());
@@ -228,7 +276,7 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
   server_options.trusted_proxies = config.server.trusted_proxies;
   http::Server server(server_options, router, metrics, access_log);
 
-  context.render_metrics = [&node, &cpu_pool, &store_pool, &server,
+  context.render_metrics = [&node, &cpu_pool, &store_pool, &feed_pool, &server,
                             &access_tokens](std::string& out) {
     const auth::AuthCounters& c = node.counters();
     auto n = [](const std::atomic<uint64_t>& a) {
@@ -269,7 +317,8 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
     http::AppendFamily(out, "sesame_worker_queue_depth", "gauge",
                        "Tasks queued or running per pool.",
                        {{"pool=\"argon2\"", static_cast<double>(cpu_pool.in_flight())},
-                        {"pool=\"store\"", static_cast<double>(store_pool.in_flight())}});
+                        {"pool=\"store\"", static_cast<double>(store_pool.in_flight())},
+                        {"pool=\"feed\"", static_cast<double>(feed_pool.in_flight())}});
     http::AppendFamily(out, "sesame_http_connections", "gauge", "Open client connections.",
                        {{"", static_cast<double>(server.active_connections())}});
   };
@@ -297,10 +346,30 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
     options.on_listening(*port);
   }
   {
-    Maintenance maintenance(node, **keys);
+    // A signal releases held long-polls at once, before the server drains in-flight requests
+    // (the server sees the same signal; Stop() here also covers one that arrives before Run()).
+    http::SignalWatch signal_watch([&revocation_feed, &server] {
+      revocation_feed.Stop();
+      server.Stop();
+    });
+    Maintenance maintenance(node, **keys, revocation_feed);
+    // Several nodes: another node's revocation reaches this one's revocation set (access
+    // JWTs) through Redis pub/sub in milliseconds; after every (re)subscription the node
+    // reloads what it may have missed. Session secrets are checked in Redis on every request
+    // (no local cache), so a logout anywhere holds everywhere at the next request.
+    std::unique_ptr<store::RedisSubscriber> subscriber;
+    if (store::RedisStore* redis = node.redis_store()) {
+      subscriber = std::make_unique<store::RedisSubscriber>(
+          redis->endpoint(), redis->channel(),
+          [&maintenance](std::string_view) { maintenance.Poke(); },
+          [&maintenance] { maintenance.Resync(); },
+          [] { spdlog::warn("lost the session store's change subscription; reconnecting"); });
+    }
     server.Run();
     spdlog::info("shutting down: draining worker pools");
   }
+  revocation_feed.Stop();
+  feed_pool.Stop();
   cpu_pool.Stop();
   store_pool.Stop();
   access_log.Flush();

@@ -73,17 +73,24 @@ std::optional<Result<Authenticated>> SessionService::FindCached(std::string_view
       return Result<Authenticated>(MakeError(*dead, "known dead session token"));
     }
   }
-  if (!entry || now - entry->loaded_at >= policy_.cache_revalidate_after.count()) {
+  if (!entry || now - entry->loaded_at >= policy_.cache_revalidate_after.count() ||
+      !cache_trusted_.load(std::memory_order_acquire)) {
+    AuthCounters::Bump(counters_.session_cache_misses);
+    return std::nullopt;
+  }
+  const CachedSession& s = *entry->session;
+  const int64_t last_seen = entry->last_seen.load(std::memory_order_relaxed);
+  if (now >= ToUnixSeconds(s.absolute_expires_at)) {
+    AuthCounters::Bump(counters_.session_cache_hits);
+    return Result<Authenticated>(
+        MakeError(ErrorCode::kSessionExpired, "session timed out; log in again"));
+  }
+  if (now >= last_seen + s.idle_timeout.count()) {
+    // Idle here, but another node may have seen it since: the store decides.
     AuthCounters::Bump(counters_.session_cache_misses);
     return std::nullopt;
   }
   AuthCounters::Bump(counters_.session_cache_hits);
-  const CachedSession& s = *entry->session;
-  const int64_t last_seen = entry->last_seen.load(std::memory_order_relaxed);
-  if (now >= ToUnixSeconds(s.absolute_expires_at) || now >= last_seen + s.idle_timeout.count()) {
-    return Result<Authenticated>(
-        MakeError(ErrorCode::kSessionExpired, "session timed out; log in again"));
-  }
   if (last_seen < now) {
     entry->last_seen.store(now, std::memory_order_relaxed);
   }
@@ -330,6 +337,21 @@ Result<void> SessionService::FollowChanges() {
       return {};
     }
   }
+}
+
+void SessionService::SetCacheTrusted(bool trusted) {
+  cache_trusted_.store(trusted, std::memory_order_release);
+  cache_.Clear();
+}
+
+Result<void> SessionService::Resynchronize(Seconds horizon) {
+  if (auto followed = FollowChanges(); !followed) {
+    return followed;
+  }
+  if (auto rebuilt = RebuildRevocations(horizon); !rebuilt) {
+    return tl::unexpected(rebuilt.error());
+  }
+  return {};
 }
 
 Result<size_t> SessionService::RebuildRevocations(Seconds horizon) {

@@ -101,6 +101,21 @@ class SessionService {
 
   SessionCache& cache() { return cache_; }
 
+  // Several nodes share the session store: a session cached here would not hear of a logout
+  // made on another node until the change feed arrives, so the server turns the cache off and
+  // every session check reads the store (one lookup per request: what session mode promises),
+  // answering or failing closed (kUnavailable). Dead secrets (unknown, revoked, expired: all
+  // permanent) are still remembered. Turning it off empties the cache.
+  void SetCacheTrusted(bool trusted);
+  bool cache_trusted() const { return cache_trusted_.load(std::memory_order_acquire); }
+  // After (re)connecting to a shared store's change feed: apply it, and republish the
+  // revocations still within `horizon` (messages missed while away). Blocking.
+  [[nodiscard]] Result<void> Resynchronize(Seconds horizon);
+
+  // The sequence number of the last store change FollowChanges() applied (-1 before its first
+  // call): revocations up to it are effective on this node.
+  int64_t change_cursor() const { return change_cursor_.load(); }
+
  private:
   void MaybeWriteLastSeen(SessionCache::Entry& entry, int64_t now);
   void Publish(Revocation::Kind kind, std::string_view id, TimePoint at);
@@ -117,6 +132,7 @@ class SessionService {
   const JwtSessions jwt_;
   SessionCache cache_;
   std::atomic<int64_t> change_cursor_{-1};
+  std::atomic<bool> cache_trusted_{true};
 };
 
 }  // namespace sesame::auth
