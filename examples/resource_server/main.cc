@@ -5,15 +5,26 @@
 //
 //   sesame_example_resource_server --jwks http://127.0.0.1:8080/.well-known/jwks.json
 //       [--listen 127.0.0.1:9090] [--issuer ISS] [--audience AUD]
+//       [--revocations http://127.0.0.1:8080/v1/revocations --client-id NAME
+//        [--feed-wait SECONDS] [--max-staleness SECONDS]]
+//
+// With --revocations it follows sesame's revocation feed as the API client NAME of sesame's
+// oauth.clients, whose key it reads from the environment variable SESAME_FEED_KEY (never from
+// the command line, where other users could read it): a token of a logged-out session is then
+// refused here too, within one feed round trip (see verifier.h).
 //
 //   GET /hello   200 {"hello":"<username>","sub":..,"sid":..,"roles":[..]} with a valid token,
-//                401 {"error":"invalid_token"|"token_expired"|"missing_credentials"} otherwise;
+//                401 {"error":"invalid_token"|"token_expired"|"session_revoked"|
+//                "missing_credentials"} otherwise;
 //                ?role=R answers 403 {"error":"forbidden"} unless the token has role R
-//   GET /stats   {"jwks_reloads":N}
+//   GET /stats   {"jwks_reloads":N,"revocation_feed":{"following":..,"answers":N,
+//                "revoked_entries":N,"seconds_since_answer":N,"last_error":".."}}
 //
 // It prints "listening on PORT" once ready. One thread per connection: an example, not a
-// production server. Revocations do not reach it (see verifier.h); keep access tokens short.
+// production server. Without --revocations, revocations do not reach it; keep access tokens
+// short.
 
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -55,7 +66,13 @@ http::response<http::string_body> Answer(const sesame::Verifier& verifier,
   const std::string target(request.target());
   const std::string path = target.substr(0, target.find('?'));
   if (path == "/stats") {
-    response.body() = "{\"jwks_reloads\":" + std::to_string(verifier.key_reloads()) + "}";
+    const sesame::RevocationFeedStatus feed = verifier.revocation_feed_status();
+    response.body() = "{\"jwks_reloads\":" + std::to_string(verifier.key_reloads()) +
+                      ",\"revocation_feed\":{\"following\":" + (feed.following ? "true" : "false") +
+                      ",\"answers\":" + std::to_string(feed.answers) +
+                      ",\"revoked_entries\":" + std::to_string(feed.revoked_entries) +
+                      ",\"seconds_since_answer\":" + std::to_string(feed.seconds_since_answer) +
+                      ",\"last_error\":" + JsonString(feed.last_error) + "}}";
   } else if (path == "/hello") {
     const std::string authorization(request[http::field::authorization]);
     if (authorization.rfind("Bearer ", 0) != 0) {
@@ -122,6 +139,7 @@ int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:9090";
   std::string jwks;
   sesame::VerifierOptions options;
+  sesame::RevocationFeedOptions feed;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const std::string value = argv[i + 1];
@@ -133,6 +151,14 @@ int main(int argc, char** argv) {
       options.issuer = value;
     } else if (flag == "--audience") {
       options.audience = value;
+    } else if (flag == "--revocations") {
+      feed.url = value;
+    } else if (flag == "--client-id") {
+      feed.client_id = value;
+    } else if (flag == "--feed-wait") {
+      feed.wait = std::chrono::seconds(std::atoi(value.c_str()));
+    } else if (flag == "--max-staleness") {
+      feed.max_staleness = std::chrono::seconds(std::atoi(value.c_str()));
     } else {
       std::cerr << "unknown flag " << flag << "\n";
       return 2;
@@ -150,6 +176,15 @@ int main(int argc, char** argv) {
   if (!verifier) {
     std::cerr << "cannot load the JWKS: " << error << "\n";
     return 1;
+  }
+  if (!feed.url.empty()) {
+    const char* key = std::getenv("SESAME_FEED_KEY");
+    feed.client_secret = key != nullptr ? key : "";
+    // The first snapshot is in before the first request is served.
+    if (!verifier->FollowRevocations(feed, &error)) {
+      std::cerr << "cannot follow the revocation feed: " << error << "\n";
+      return 1;
+    }
   }
   try {
     net::io_context io;

@@ -14,6 +14,7 @@
 #include "auth/key_publisher.h"
 #include "auth/login_service.h"
 #include "auth/refresh_service.h"
+#include "auth/revocation_feed.h"
 #include "auth/session_service.h"
 #include "common/clock.h"
 #include "common/result.h"
@@ -65,6 +66,10 @@ struct RouteContext {
   std::function<Result<void>()> check_ready;
   // Extra metric families for /metrics (blocking; runs on the store pool).
   std::function<void(std::string&)> render_metrics;
+  // GET /v1/revocations (both null: not served): what wakes its long-polls, and the pool they
+  // block on, apart from the store pool so that held requests never starve store calls.
+  auth::RevocationFeed* revocation_feed = nullptr;
+  WorkerPool* feed_pool = nullptr;
 };
 
 }  // namespace sesame::http

@@ -21,8 +21,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
 
-constexpr size_t kMaxBody = 1 << 20;
-
 struct Url {
   bool tls = false;
   std::string host;  // without brackets
@@ -89,28 +87,33 @@ std::optional<Url> ParseUrl(std::string_view url) {
 }
 
 template <typename Stream>
-net::awaitable<http::response<http::string_body>> Exchange(Stream& stream, const Url& url) {
+net::awaitable<http::response<http::string_body>> Exchange(Stream& stream, const Url& url,
+                                                           const FetchOptions& options) {
   http::request<http::empty_body> request{http::verb::get, url.target, 11};
   request.set(http::field::host, url.host);
   request.set(http::field::user_agent, "sesame-verifier");
-  request.set(http::field::accept, "application/jwk-set+json, application/json");
+  request.set(http::field::accept, options.accept);
+  if (!options.authorization.empty()) {
+    request.set(http::field::authorization, options.authorization);
+  }
   request.set(http::field::connection, "close");
   co_await http::async_write(stream, request, net::use_awaitable);
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
-  parser.body_limit(kMaxBody);
+  parser.body_limit(options.max_body);
   co_await http::async_read(stream, buffer, parser, net::use_awaitable);
   co_return parser.release();
 }
 
-net::awaitable<http::response<http::string_body>> Get(const Url& url, net::ssl::context* tls) {
+net::awaitable<http::response<http::string_body>> Get(const Url& url, net::ssl::context* tls,
+                                                      const FetchOptions& options) {
   auto executor = co_await net::this_coro::executor;
   tcp::resolver resolver(executor);
   const auto endpoints = co_await resolver.async_resolve(url.host, url.port, net::use_awaitable);
   if (tls == nullptr) {
     beast::tcp_stream stream(executor);
     co_await stream.async_connect(endpoints, net::use_awaitable);
-    co_return co_await Exchange(stream, url);
+    co_return co_await Exchange(stream, url, options);
   }
   beast::ssl_stream<beast::tcp_stream> stream(executor, *tls);
   // SNI, and the certificate must name the host.
@@ -123,10 +126,37 @@ net::awaitable<http::response<http::string_body>> Get(const Url& url, net::ssl::
   stream.set_verify_callback(net::ssl::host_name_verification(url.host));
   co_await beast::get_lowest_layer(stream).async_connect(endpoints, net::use_awaitable);
   co_await stream.async_handshake(net::ssl::stream_base::client, net::use_awaitable);
-  co_return co_await Exchange(stream, url);
+  co_return co_await Exchange(stream, url, options);
 }
 
 }  // namespace
+
+void FetchCanceller::Cancel() {
+  std::lock_guard lock(mu_);
+  cancelled_ = true;
+  if (stop_) {
+    stop_();  // io_context::stop() is thread-safe
+  }
+}
+
+bool FetchCanceller::is_cancelled() const {
+  std::lock_guard lock(mu_);
+  return cancelled_;
+}
+
+bool FetchCanceller::Attach(std::function<void()> stop) {
+  std::lock_guard lock(mu_);
+  if (cancelled_) {
+    return false;
+  }
+  stop_ = std::move(stop);
+  return true;
+}
+
+void FetchCanceller::Detach() {
+  std::lock_guard lock(mu_);
+  stop_ = nullptr;
+}
 
 Result<std::string> FetchUrl(std::string_view url_text, const FetchOptions& options) {
   const auto url = ParseUrl(url_text);
@@ -151,7 +181,7 @@ Result<std::string> FetchUrl(std::string_view url_text, const FetchOptions& opti
   net::io_context io;
   std::optional<http::response<http::string_body>> response;
   std::string failure;
-  net::co_spawn(io, Get(*url, tls ? &*tls : nullptr),
+  net::co_spawn(io, Get(*url, tls ? &*tls : nullptr, options),
                 [&](std::exception_ptr error, http::response<http::string_body> r) {
                   if (!error) {
                     response = std::move(r);
@@ -163,7 +193,18 @@ Result<std::string> FetchUrl(std::string_view url_text, const FetchOptions& opti
                     failure = e.what();
                   }
                 });
+  if (options.canceller != nullptr && !options.canceller->Attach([&io] { io.stop(); })) {
+    return MakeError(ErrorCode::kUnavailable,
+                     "fetching " + url->host + url->target + ": cancelled");
+  }
   io.run_for(options.timeout);
+  if (options.canceller != nullptr) {
+    options.canceller->Detach();
+    if (options.canceller->is_cancelled()) {
+      failure = "cancelled";
+      response.reset();
+    }
+  }
   if (!response) {
     return MakeError(ErrorCode::kUnavailable, "fetching " + url->host + url->target + ": " +
                                                   (failure.empty() ? "timed out" : failure));

@@ -1,5 +1,6 @@
 // Implements include/sesame/verifier.h on top of jose::JwtVerifier, with the key source
-// (a document, a file or a URL) reloaded on an unknown kid.
+// (a document, a file or a URL) reloaded on an unknown kid, and the revocation feed followed by
+// verifier::RevocationFollower.
 
 #include "sesame/verifier.h"
 
@@ -7,12 +8,14 @@
 #include <functional>
 #include <mutex>
 
+#include "common/base64url.h"
 #include "common/clock.h"
 #include "common/files.h"
 #include "jose/jws.h"
 #include "jose/jwt_verifier.h"
 #include "jose/key_set.h"
 #include "verifier/jwks_fetch.h"
+#include "verifier/revocation_follower.h"
 
 namespace sesame {
 
@@ -20,7 +23,13 @@ struct Verifier::Impl {
   jose::ClaimsPolicy policy;
   std::function<Result<std::string>()> load;  // empty: a fixed document
   std::chrono::seconds refresh_interval{30};
+  std::chrono::seconds fetch_timeout{5};
   std::atomic<std::shared_ptr<const jose::JwtVerifier>> current;
+  // Set once by FollowRevocations (under follow_mu) and read lock-free by VerifyAt; owned by
+  // `follower_owner`, which lives as long as the Impl.
+  std::mutex follow_mu;
+  std::unique_ptr<verifier::RevocationFollower> follower_owner;  // guarded by follow_mu
+  std::atomic<const verifier::RevocationFollower*> follower{nullptr};
   std::mutex reload_mu;
   std::chrono::steady_clock::time_point last_reload;  // guarded by reload_mu
   std::string last_error;                             // guarded by reload_mu
@@ -104,6 +113,8 @@ std::string_view VerifyStatusName(VerifyStatus status) {
       return "invalid_token";
     case VerifyStatus::kTokenExpired:
       return "token_expired";
+    case VerifyStatus::kSessionRevoked:
+      return "session_revoked";
   }
   return "invalid_token";
 }
@@ -119,6 +130,7 @@ std::unique_ptr<Verifier::Impl> MakeImpl(VerifierOptions& options,
   auto impl = std::make_unique<Verifier::Impl>();
   impl->policy = PolicyFrom(options);
   impl->refresh_interval = options.refresh_interval;
+  impl->fetch_timeout = options.fetch_timeout;
   auto text = load();
   if (!text) {
     SetError(error, text.error().detail);
@@ -156,7 +168,9 @@ std::unique_ptr<Verifier> Verifier::FromJwksFile(const std::string& path, Verifi
 
 std::unique_ptr<Verifier> Verifier::FromJwksUrl(const std::string& url, VerifierOptions options,
                                                 std::string* error) {
-  verifier::FetchOptions fetch{options.fetch_timeout, options.ca_file};
+  verifier::FetchOptions fetch;
+  fetch.timeout = options.fetch_timeout;
+  fetch.ca_file = options.ca_file;
   auto impl = MakeImpl(
       options, [url, fetch] { return verifier::FetchUrl(url, fetch); }, error);
   return impl ? std::unique_ptr<Verifier>(new Verifier(std::move(impl))) : nullptr;
@@ -182,6 +196,21 @@ VerifyResult Verifier::VerifyAt(std::string_view token, int64_t now_unix_seconds
     result.reason = claims.error().detail;
     return result;
   }
+  if (const verifier::RevocationFollower* follower = impl_->follower.load()) {
+    // iat absent reads as 0: issued before any cut-off, so a user cut-off refuses it.
+    switch (follower->Check(claims->sid.value_or(""), claims->sub.value_or(""),
+                            claims->iat.value_or(0))) {
+      case verifier::RevocationFollower::Verdict::kLive:
+        break;
+      case verifier::RevocationFollower::Verdict::kRevoked:
+        result.status = VerifyStatus::kSessionRevoked;
+        result.reason = "the session was revoked";
+        return result;
+      case verifier::RevocationFollower::Verdict::kStale:
+        result.reason = "revocation feed stale";  // kInvalidToken: fail closed
+        return result;
+    }
+  }
   result.status = VerifyStatus::kOk;
   AccessToken& t = result.token;
   t.subject = claims->sub.value_or("");
@@ -205,6 +234,99 @@ uint64_t Verifier::key_reloads() const {
 std::string Verifier::last_reload_error() const {
   std::lock_guard lock(impl_->reload_mu);
   return impl_->last_error;
+}
+
+namespace {
+
+// RFC 7617: base64 (RFC 4648 §4, padded) of "id:secret".
+std::string BasicAuthorization(std::string_view id, std::string_view secret) {
+  std::string credentials;
+  credentials.reserve(id.size() + 1 + secret.size());
+  credentials.append(id).append(":").append(secret);
+  std::string out = Base64UrlEncode(credentials);
+  for (char& c : out) {
+    if (c == '-') {
+      c = '+';
+    } else if (c == '_') {
+      c = '/';
+    }
+  }
+  out.append((4 - out.size() % 4) % 4, '=');
+  return "Basic " + out;
+}
+
+}  // namespace
+
+bool Verifier::FollowRevocations(RevocationFeedOptions options, std::string* error) {
+  if (options.url.empty() || options.client_secret.empty()) {
+    SetError(error, "the revocation feed needs a url and an API client's key");
+    return false;
+  }
+  if (options.client_id.find(':') != std::string::npos) {
+    SetError(error, "client_id cannot hold ':' (HTTP Basic)");
+    return false;
+  }
+  if (options.wait.count() < 0 || options.wait.count() > 30) {
+    SetError(error, "wait must be 0 to 30 seconds");
+    return false;
+  }
+  const std::chrono::seconds fetch_timeout = impl_->fetch_timeout;
+  if (options.max_staleness.count() < 0 ||
+      (options.max_staleness.count() > 0 &&
+       options.max_staleness <= options.wait + fetch_timeout)) {
+    SetError(error, "max_staleness must be 0 (never) or more than wait + fetch_timeout");
+    return false;
+  }
+  verifier::FetchOptions fetch;
+  fetch.timeout = fetch_timeout;
+  fetch.ca_file = options.ca_file;
+  fetch.accept = "application/json";
+  fetch.max_body = size_t{64} << 20;  // a snapshot lists every session revoked within the horizon
+  fetch.authorization = options.client_id.empty()
+                            ? "Bearer " + options.client_secret
+                            : BasicAuthorization(options.client_id, options.client_secret);
+  const std::string url = options.url;
+  const char separator = url.find('?') == std::string::npos ? '?' : '&';
+  verifier::FeedFetch fetch_feed = [url, separator, fetch](const std::string& query,
+                                                           std::chrono::seconds wait,
+                                                           verifier::FetchCanceller& canceller) {
+    verifier::FetchOptions once = fetch;
+    once.timeout += wait;  // the server may hold the request this long
+    once.canceller = &canceller;
+    return verifier::FetchUrl(url + separator + query, once);
+  };
+  verifier::FollowerOptions follower_options;
+  follower_options.wait = options.wait;
+  follower_options.max_staleness = options.max_staleness;
+
+  std::lock_guard lock(impl_->follow_mu);
+  if (impl_->follower_owner) {
+    SetError(error, "already following a revocation feed");
+    return false;
+  }
+  auto follower = std::make_unique<verifier::RevocationFollower>(std::move(fetch_feed),
+                                                                 std::move(follower_options));
+  if (auto started = follower->Start(); !started) {
+    SetError(error, "revocation feed " + options.url + ": " + started.error().detail);
+    return false;
+  }
+  impl_->follower.store(follower.get());
+  impl_->follower_owner = std::move(follower);
+  return true;
+}
+
+RevocationFeedStatus Verifier::revocation_feed_status() const {
+  RevocationFeedStatus status;
+  const verifier::RevocationFollower* follower = impl_->follower.load();
+  if (follower == nullptr) {
+    return status;
+  }
+  status.following = true;
+  status.answers = follower->answers();
+  status.revoked_entries = follower->entries();
+  status.seconds_since_answer = follower->seconds_since_answer();
+  status.last_error = follower->last_error();
+  return status;
 }
 
 }  // namespace sesame

@@ -1,7 +1,8 @@
 // POST /v1/oauth/introspect (RFC 7662) and POST /v1/oauth/revoke (RFC 7009): the server's view
 // of a token, and its revocation, for services. Callers authenticate with an API key from
 // oauth.clients: HTTP Basic (client id = the name, password = the key; RFC 6749 §2.3.1) or
-// Authorization: Bearer <key>. Keys are compared by their SHA-256, in constant time.
+// Authorization: Bearer <key>. Keys are compared by their SHA-256, in constant time
+// (http/routes/api_client_auth.h).
 //
 // A token is told apart by its shape: an access JWT (verified as on the verify path, revocation
 // included), a refresh token (the current one of a live session; introspection is passive and
@@ -12,11 +13,10 @@
 #include <nlohmann/json.hpp>
 
 #include "auth/session_cache.h"
-#include "common/base64url.h"
-#include "common/secret_bytes.h"
 #include "http/body.h"
 #include "http/error_response.h"
 #include "http/request_auth.h"
+#include "http/routes/api_client_auth.h"
 #include "http/routes/json_views.h"
 #include "http/routes/routes.h"
 #include "jose/jws.h"
@@ -26,64 +26,6 @@ namespace {
 
 constexpr FieldSpec kTokenFields[] = {{"token", FieldType::kString, true},
                                       {"token_type_hint", FieldType::kString}};
-
-// RFC 4648 §4 base64 (padded or not) via the base64url decoder: the alphabets differ in two
-// characters only.
-std::optional<std::string> DecodeBase64(std::string_view text) {
-  std::string url(text);
-  while (!url.empty() && url.back() == '=') {
-    url.pop_back();
-  }
-  for (char& c : url) {
-    if (c == '+') {
-      c = '-';
-    } else if (c == '/') {
-      c = '_';
-    } else if (c == '-' || c == '_') {
-      return std::nullopt;
-    }
-  }
-  return Base64UrlDecode(url);
-}
-
-Result<const ApiClient*> AuthenticateClient(const Request& request, const HttpPolicy& policy) {
-  const std::string_view authorization = request.Header("Authorization");
-  if (authorization.empty()) {
-    return MakeError(ErrorCode::kMissingCredentials, "an API key is required");
-  }
-  std::string name;
-  std::string key;
-  if (authorization.size() > 6 &&
-      (authorization.substr(0, 6) == "Basic " || authorization.substr(0, 6) == "basic ")) {
-    auto decoded = DecodeBase64(authorization.substr(6));
-    const size_t colon = decoded ? decoded->find(':') : std::string::npos;
-    if (colon == std::string::npos) {
-      return MakeError(ErrorCode::kInvalidCredentials, "malformed Basic credentials");
-    }
-    name = decoded->substr(0, colon);
-    key = decoded->substr(colon + 1);
-    SecureWipe(decoded->data(), decoded->size());
-  } else if (authorization.size() > 7 &&
-             (authorization.substr(0, 7) == "Bearer " || authorization.substr(0, 7) == "bearer ")) {
-    key = std::string(authorization.substr(7));
-  } else {
-    return MakeError(ErrorCode::kInvalidCredentials, "unsupported authorization scheme");
-  }
-  const std::string hash = auth::SecretHashText(auth::HashSecret(key));
-  SecureWipe(key.data(), key.size());
-  const ApiClient* match = nullptr;
-  for (const ApiClient& client : policy.api_clients) {  // every entry: no early exit
-    const bool same =
-        ConstantTimeEquals(hash, client.key_hash) && (name.empty() || name == client.name);
-    if (same && match == nullptr) {
-      match = &client;
-    }
-  }
-  if (match == nullptr) {
-    return MakeError(ErrorCode::kInvalidCredentials, "unknown API key");
-  }
-  return match;
-}
 
 enum class TokenShape { kAccess, kRefresh, kSession };
 

@@ -18,6 +18,8 @@ void AddOpsRoutes(Router& router, const RouteContext& context);      // healthz,
 void AddKeyRoutes(Router& router, const RouteContext& context);      // /.well-known/jwks.json
 void AddPageRoutes(Router& router, const RouteContext& context);     // /login, /, /devices
 void AddAdminPages(Router& router, const RouteContext& context);     // /admin...
+// GET /v1/revocations: the revocation feed for services that verify access JWTs themselves.
+void AddRevocationRoutes(Router& router, const RouteContext& context);
 
 inline void AddAllRoutes(Router& router, const RouteContext& context) {
   AddAuthRoutes(router, context);  // first: /v1/auth/verify is the hot path
@@ -28,6 +30,7 @@ inline void AddAllRoutes(Router& router, const RouteContext& context) {
   AddAdminRoutes(router, context);
   AddOpsRoutes(router, context);
   AddKeyRoutes(router, context);
+  AddRevocationRoutes(router, context);
   AddPageRoutes(router, context);
   AddAdminPages(router, context);
 }

@@ -120,6 +120,42 @@ TEST_F(PublicVerifierTest, AFailedReloadKeepsTheKeysItHas) {
   EXPECT_TRUE(verifier->VerifyAt(token, kNow).ok());
 }
 
+TEST_F(PublicVerifierTest, FollowRevocationsRefusesBadOptionsAndAnUnreachableFeed) {
+  auto verifier = Verifier::FromJwks(jwks_, {}, nullptr);
+  ASSERT_NE(verifier, nullptr);
+  const std::string url = "http://127.0.0.1:1/v1/revocations";  // nothing listens there
+  struct Case {
+    RevocationFeedOptions options;
+    const char* why;
+  };
+  const Case kBad[] = {
+      {{.url = "", .client_id = "svc", .client_secret = "k"}, "url"},
+      {{.url = url, .client_id = "svc", .client_secret = ""}, "key"},
+      {{.url = url, .client_id = "a:b", .client_secret = "k"}, ":"},
+      {{.url = url, .client_id = "svc", .client_secret = "k", .wait = std::chrono::seconds(31)},
+       "wait"},
+      {{.url = url,
+        .client_id = "svc",
+        .client_secret = "k",
+        .wait = std::chrono::seconds(25),
+        .max_staleness = std::chrono::seconds(30)},
+       "max_staleness"},  // not more than wait + fetch_timeout (5 s)
+  };
+  for (const Case& c : kBad) {
+    std::string error;
+    EXPECT_FALSE(verifier->FollowRevocations(c.options, &error)) << c.why;
+    EXPECT_NE(error.find(c.why), std::string::npos) << error;
+  }
+  std::string error;
+  EXPECT_FALSE(
+      verifier->FollowRevocations({.url = url, .client_id = "svc", .client_secret = "k"}, &error));
+  EXPECT_NE(error.find("revocation feed"), std::string::npos) << error;
+  // Not following: tokens verify as before, and the status says so.
+  EXPECT_FALSE(verifier->revocation_feed_status().following);
+  EXPECT_TRUE(verifier->VerifyAt(Token(Claims()), kNow).ok());
+  EXPECT_EQ(VerifyStatusName(VerifyStatus::kSessionRevoked), "session_revoked");
+}
+
 TEST(FetchUrl, RefusesWhatIsNotAnHttpUrlAndReportsNetworkFailures) {
   for (const char* bad :
        {"ftp://host/x", "http://", "http://user:pw@host/x", "http://host:0/", "http://host:99999/",
@@ -132,6 +168,14 @@ TEST(FetchUrl, RefusesWhatIsNotAnHttpUrlAndReportsNetworkFailures) {
   auto refused = verifier::FetchUrl("http://127.0.0.1:1/jwks.json", {});
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  // A cancelled canceller refuses at once, without a connection attempt.
+  verifier::FetchCanceller canceller;
+  canceller.Cancel();
+  verifier::FetchOptions options;
+  options.canceller = &canceller;
+  auto cancelled = verifier::FetchUrl("http://127.0.0.1:1/jwks.json", options);
+  ASSERT_FALSE(cancelled);
+  EXPECT_NE(cancelled.error().detail.find("cancelled"), std::string::npos);
 }
 
 }  // namespace
