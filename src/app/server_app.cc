@@ -207,12 +207,8 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
   }
   // Revocations made while this node was down (or by the command line) reach its tokens: the
   // change feed's cursor is set first, so nothing falls between the rebuild and the feed.
-  if (auto followed = node.sessions().FollowChanges(); !followed) {
-    return tl::unexpected(followed.error());
-  }
-  auto rebuilt = node.sessions().RebuildRevocations(TokenHorizon(config));
-  if (!rebuilt) {
-    return tl::unexpected(rebuilt.error());
+  if (auto synced = node.sessions().Resynchronize(TokenHorizon(config)); !synced) {
+    return tl::unexpected(synced.error());
   }
   // GET /v1/revocations: the same change feed, for services that verify access JWTs themselves.
   auth::RevocationFeed revocation_feed(node.session_store(), node.clock(), TokenHorizon(config));

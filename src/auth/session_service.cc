@@ -107,8 +107,10 @@ void SessionService::MaybeWriteLastSeen(SessionCache::Entry& entry, int64_t now)
   if (!entry.last_written.compare_exchange_strong(written, now, std::memory_order_relaxed)) {
     return;
   }
-  const std::string session_id = entry.session->session_id;
-  const Seconds idle = entry.session->idle_timeout;
+  PostTouch(entry.session->session_id, now, entry.session->idle_timeout);
+}
+
+void SessionService::PostTouch(const std::string& session_id, int64_t now, Seconds idle) {
   background_.TryPost([this, session_id, now, idle] {
     // A failed write only makes the store's idle expiry lag; the next touch retries.
     (void)sessions_.TouchSession(session_id, FromUnixSeconds(now), FromUnixSeconds(now) + idle);
@@ -145,7 +147,8 @@ Result<Authenticated> SessionService::LoadUncached(const SecretHash& key) {
   // A cached entry being revalidated may have seen use that is not in the store yet (last-seen
   // writes are rate-bounded): its idle expiry counts too.
   TimePoint idle_expires_at = s.idle_expires_at;
-  if (auto stale = cache_.Find(key)) {
+  const bool cached = cache_trusted_.load(std::memory_order_acquire);
+  if (auto stale = cached ? cache_.Find(key) : nullptr) {
     idle_expires_at = std::max(idle_expires_at,
                                FromUnixSeconds(stale->last_seen.load(std::memory_order_relaxed)) +
                                    stale->session->idle_timeout);
@@ -164,6 +167,14 @@ Result<Authenticated> SessionService::LoadUncached(const SecretHash& key) {
   auto snapshot = Snapshot(s, **user, idle);
   const int64_t now_s = ToUnixSeconds(now);
   const int64_t stored_last_seen = ToUnixSeconds(s.last_seen_at);
+  if (!cached) {
+    // A shared store, read on every request: nothing to cache, and the store's last-seen time
+    // says when it is due for a write.
+    if (now_s - stored_last_seen >= touch_interval_.count()) {
+      PostTouch(s.id, now_s, idle);
+    }
+    return Authenticated{std::move(snapshot), s.last_seen_at};
+  }
   auto entry = cache_.Insert(key, snapshot, now_s, stored_last_seen, now_s, fill_epoch);
   MaybeWriteLastSeen(*entry, now_s);
   return Authenticated{std::move(snapshot), s.last_seen_at};

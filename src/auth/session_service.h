@@ -107,7 +107,6 @@ class SessionService {
   // answering or failing closed (kUnavailable). Dead secrets (unknown, revoked, expired: all
   // permanent) are still remembered. Turning it off empties the cache.
   void SetCacheTrusted(bool trusted);
-  bool cache_trusted() const { return cache_trusted_.load(std::memory_order_acquire); }
   // After (re)connecting to a shared store's change feed: apply it, and republish the
   // revocations still within `horizon` (messages missed while away). Blocking.
   [[nodiscard]] Result<void> Resynchronize(Seconds horizon);
@@ -118,6 +117,8 @@ class SessionService {
 
  private:
   void MaybeWriteLastSeen(SessionCache::Entry& entry, int64_t now);
+  // Hands a last-seen write to the background (dropped if it is full).
+  void PostTouch(const std::string& session_id, int64_t now, Seconds idle);
   void Publish(Revocation::Kind kind, std::string_view id, TimePoint at);
   Result<Authenticated> LoadUncached(const SecretHash& key);
 

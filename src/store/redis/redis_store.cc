@@ -76,7 +76,7 @@ return out
 )lua");
 
 // The compare-and-set of refresh rotation. KEYS: the session. ARGV: from generation, new hash,
-// now, idle expiry. Returns 1 if it rotated.
+// now, idle expiry. Returns min(idle, absolute) after the rotation, or 0 if it did not rotate.
 const RedisScript kRotateScript(R"lua(
 local f = redis.call('HMGET', KEYS[1], 'id', 'ra', 'gen', 'ie', 'ae', 'rh', 'ls')
 if not f[1] or f[2] then return 0 end
@@ -84,9 +84,10 @@ local now = tonumber(ARGV[3])
 if tonumber(f[3]) ~= tonumber(ARGV[1]) or tonumber(f[4]) <= now or tonumber(f[5]) <= now then
   return 0
 end
+local ie = math.max(tonumber(f[4]), tonumber(ARGV[4]))
 redis.call('HSET', KEYS[1], 'prh', f[6] or '', 'rh', ARGV[2], 'gen', tonumber(f[3]) + 1,
-  'rot', now, 'ls', math.max(tonumber(f[7]), now), 'ie', math.max(tonumber(f[4]), tonumber(ARGV[4])))
-return 1
+  'rot', now, 'ls', math.max(tonumber(f[7]), now), 'ie', ie)
+return math.min(ie, tonumber(f[5]))
 )lua");
 
 // KEYS: the session. ARGV: last seen, idle expiry. Returns min(idle, absolute) after the
@@ -695,8 +696,13 @@ Result<void> RedisStore::TouchSession(std::string_view session_id, TimePoint las
   if (score < 0) {
     return {};
   }
+  return SlideLive(**user, session_id, score);
+}
+
+Result<void> RedisStore::SlideLive(std::string_view user_id, std::string_view session_id,
+                                   int64_t score) {
   const std::string live = prefix_ + "live";
-  const std::string member = Member(**user, session_id);
+  const std::string member = Member(user_id, session_id);
   const std::string score_text = Str(score);
   auto moved = client_.Command({"ZADD", live, "XX", "GT", score_text, member});
   if (!moved) {
@@ -722,20 +728,14 @@ Result<bool> RedisStore::RotateRefresh(std::string_view session_id,
   if (!reply) {
     return tl::unexpected(reply.error());
   }
-  const bool rotated = ReplyInteger(reply->get()).value_or(0) == 1;
-  if (rotated) {
-    // The rotation is a use: keep the live index's idle expiry in step (best effort: the
-    // index only feeds counts and the session list).
-    auto session = LoadSession(**user, session_id);
-    if (session && *session) {
-      const std::string live = prefix_ + "live";
-      const std::string member = Member(**user, session_id);
-      const std::string score = Str(
-          ToUnixSeconds(std::min((*session)->idle_expires_at, (*session)->absolute_expires_at)));
-      (void)client_.Command({"ZADD", live, "XX", "GT", score, member});
-    }
+  const int64_t score = ReplyInteger(reply->get()).value_or(0);
+  if (score <= 0) {
+    return false;
   }
-  return rotated;
+  // The rotation is a use: keep the live index's idle expiry in step (best effort: the index
+  // only feeds counts and the session list; the rotation itself has committed).
+  (void)SlideLive(**user, session_id, score);
+  return true;
 }
 
 Result<bool> RedisStore::RevokeSession(std::string_view session_id, std::string_view reason,

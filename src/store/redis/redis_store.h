@@ -116,6 +116,8 @@ class RedisStore final : public SessionStore, public RateStore {
   Result<std::optional<std::string>> UserOfSession(std::string_view session_id);
   Result<std::optional<Session>> LoadSession(std::string_view user_id, std::string_view session_id);
   Result<void> AppendFeed(const std::vector<FeedEntry>& entries);
+  // After a use (touch, rotation): the live index's score moves forward to min(idle, absolute).
+  Result<void> SlideLive(std::string_view user_id, std::string_view session_id, int64_t score);
   // After a revocation committed: drop it from the live index, bring its purge time forward.
   Result<void> IndexRevoked(const std::vector<std::pair<std::string, std::string>>& user_sessions,
                             int64_t at);
