@@ -19,6 +19,7 @@ packages=(
   clang-format clang-tidy
   wrk nginx-light                   # HTTP benchmark (bench/http_verify.sh) and its ceiling
   redis-server postgresql           # multi-node tests start their own, on loopback
+  haproxy                           # client address behind a real proxy (tests/integration/edge_test.py)
   chromium                          # browser tests (tests/browser/, driven by playwright-core)
 )
 

@@ -233,6 +233,10 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
   policy.default_transport = config.auth.default_transport == "header" ? store::Transport::kHeader
                                                                        : store::Transport::kCookie;
   policy.registration_open = config.auth.registration == "open";
+  policy.forward_auth_csrf =
+      config.auth.forward_auth_csrf == "token" ? http::ForwardAuthCsrf::kToken
+      : config.auth.forward_auth_csrf == "off" ? http::ForwardAuthCsrf::kOff
+                                               : http::ForwardAuthCsrf::kOrigin;
   for (const std::string& entry : config.oauth.clients) {
     auto client = config::ParseApiClient(entry);  // validated with the configuration
     if (client) {

@@ -88,8 +88,13 @@ Result<void> AccessTokens::CheckLive(std::string_view session_id, std::string_vi
   if (now >= expires_at + policy_.leeway.count()) {
     return MakeError(ErrorCode::kTokenExpired, "access token expired; refresh it");
   }
-  if (revocations_.IsRevoked(session_id, user_id, issued_at)) {
-    return MakeError(ErrorCode::kSessionRevoked, "the session of this token was revoked");
+  switch (revocations_.Standing(session_id, user_id, issued_at)) {
+    case TokenStanding::kLive:
+      return {};
+    case TokenStanding::kRevoked:
+      return MakeError(ErrorCode::kSessionRevoked, "the session of this token was revoked");
+    case TokenStanding::kStale:
+      return MakeError(ErrorCode::kTokenExpired, "the account changed; refresh the token");
   }
   return {};
 }

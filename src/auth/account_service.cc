@@ -146,8 +146,24 @@ Result<void> AccountService::SetPassword(std::string_view user_id, std::string_v
   if (auto set = users_.SetPasswordHash(user_id, *hash, clock_.Now()); !set) {
     return set;
   }
-  audit_.Record("password_changed", user_id, {}, actor, {});
+  audit_.Record("password_changed", user_id, {}, actor, "set by an administrator");
+  // Whoever held the old password (the reason it is being reset) holds no session either.
+  if (auto revoked = sessions_.RevokeAll(user_id, "password_reset", actor); !revoked) {
+    return tl::unexpected(revoked.error());
+  }
   return {};
+}
+
+Result<bool> AccountService::HasCurrentRole(std::string_view user_id, std::string_view role) {
+  auto user = users_.FindUserById(user_id);
+  if (!user) {
+    return tl::unexpected(user.error());
+  }
+  if (!*user || (*user)->is_disabled) {
+    return false;
+  }
+  const auto& roles = (*user)->roles;
+  return std::find(roles.begin(), roles.end(), role) != roles.end();
 }
 
 }  // namespace sesame::auth

@@ -43,8 +43,12 @@ class AccountService {
                                          const Actor& actor);
   [[nodiscard]] Result<void> SetRoles(std::string_view user_id,
                                       const std::vector<std::string>& roles, const Actor& actor);
+  // An administrator's reset (API, page, command line): revokes every session of the user.
   [[nodiscard]] Result<void> SetPassword(std::string_view user_id, std::string_view password,
                                          const Actor& actor);
+  // Whether the user exists, is enabled and holds `role` now, as the store says (not as a
+  // token issued earlier says): what a change to accounts is authorised by.
+  [[nodiscard]] Result<bool> HasCurrentRole(std::string_view user_id, std::string_view role);
 
  private:
   store::UserStore& users_;

@@ -1,10 +1,9 @@
 #include "auth/login_limiter.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
-#include <array>
 #include <string>
+
+#include "common/ip_address.h"
 
 namespace sesame::auth {
 namespace {
@@ -30,46 +29,37 @@ Error Limited(int64_t retry_after, std::string detail) {
 }  // namespace
 
 std::string AddressPrefix(std::string_view ip) {
-  std::string text(ip);
-  std::array<unsigned char, 16> bytes{};
-  if (inet_pton(AF_INET, text.c_str(), bytes.data()) == 1) {
-    return std::to_string(bytes[0]) + "." + std::to_string(bytes[1]) + "." +
-           std::to_string(bytes[2]) + ".0/24";
+  // IpAddress unmaps ::ffff:a.b.c.d, so an IPv4 client of a dual-stack listener gets its own
+  // /24, not the /64 that every IPv4 address would share.
+  const auto address = IpAddress::Parse(ip);
+  if (!address) {
+    return std::string(ip);
   }
-  if (inet_pton(AF_INET6, text.c_str(), bytes.data()) == 1) {
-    std::fill(bytes.begin() + 8, bytes.end(), 0);
-    char out[INET6_ADDRSTRLEN];
-    inet_ntop(AF_INET6, bytes.data(), out, sizeof(out));
-    return std::string(out) + "/64";
-  }
-  return text;
+  return address->NetworkText(address->is_v4() ? 24 : 64);
 }
 
-Seconds LoginLimiter::DelayAfter(int64_t failures) const {
-  if (failures < 3) {
-    return Seconds(0);
+Result<int64_t> LoginLimiter::Admit(std::string_view username_key, std::string_view ip,
+                                    TimePoint now) {
+  const std::string key = FailureKey(username_key, ip);
+  auto slot = rates_.TakeSlot(key, Rule(), now);
+  if (!slot) {
+    return tl::unexpected(slot.error());
   }
-  return backoff_ * (int64_t{1} << std::min<int64_t>(failures - 3, 20));
-}
-
-Result<void> LoginLimiter::Admit(std::string_view username_key, std::string_view ip,
-                                 TimePoint now) {
-  auto failures = rates_.GetCounter(FailureKey(username_key, ip), now);
-  if (!failures) {
-    return tl::unexpected(failures.error());
-  }
-  if (failures->count > 0) {
-    if (failures->count >= failures_per_user_.count) {
-      return tl::unexpected(Limited((failures->window_end - now).count(),
+  const store::RateCounter& counter = slot->counter;
+  if (!slot->granted) {
+    if (counter.count >= failures_per_user_.count) {
+      return tl::unexpected(Limited((counter.window_end - now).count(),
                                     "too many failed logins for this account from here"));
     }
-    const TimePoint allowed_at = failures->last_hit + DelayAfter(failures->count);
-    if (now < allowed_at) {
-      return tl::unexpected(
-          Limited((allowed_at - now).count(), "wait before trying this account again"));
-    }
+    const TimePoint allowed_at = counter.last_hit + DelayAfter(counter.count);
+    return tl::unexpected(
+        Limited((allowed_at - now).count(), "wait before trying this account again"));
   }
-  return AdmitAddress(ip, now);
+  if (auto address = AdmitAddress(ip, now); !address) {
+    (void)rates_.ReturnSlot(key);
+    return tl::unexpected(address.error());
+  }
+  return counter.count;
 }
 
 Result<void> LoginLimiter::AdmitAddress(std::string_view ip, TimePoint now) {
@@ -84,17 +74,18 @@ Result<void> LoginLimiter::AdmitAddress(std::string_view ip, TimePoint now) {
   return {};
 }
 
-Result<int64_t> LoginLimiter::RecordFailure(std::string_view username_key, std::string_view ip,
-                                            TimePoint now) {
-  auto counter = rates_.Hit(FailureKey(username_key, ip), failures_per_user_.window, now);
-  if (!counter) {
-    return tl::unexpected(counter.error());
-  }
-  return counter->count;
+Result<void> LoginLimiter::RecordFailure(std::string_view username_key, std::string_view ip,
+                                         TimePoint now) {
+  return rates_.MarkSlot(FailureKey(username_key, ip), now);
 }
 
 Result<void> LoginLimiter::RecordSuccess(std::string_view username_key, std::string_view ip) {
   return rates_.ClearCounter(FailureKey(username_key, ip));
+}
+
+void LoginLimiter::GiveBack(std::string_view username_key, std::string_view ip) {
+  // Best effort: a slot that cannot be returned counts as one failure, erring on the safe side.
+  (void)rates_.ReturnSlot(FailureKey(username_key, ip));
 }
 
 }  // namespace sesame::auth

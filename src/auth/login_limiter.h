@@ -1,7 +1,8 @@
 #pragma once
 
 // Brute-force limits for logins that cannot be turned against the account owner
-// (API.md "limits"). Two counters, both in the RateStore so every process sees them:
+// (API.md "limits", DESIGN.md "Who is asking"). Two counters, both in the RateStore so every
+// process sees them:
 // - failures per (account, client address prefix): from the third failure on, the next attempt
 //   waits `backoff`, then twice as long after each further failure (1 s, 2 s, 4 s, ... by
 //   default), and at `failures_per_user.count`
@@ -38,22 +39,32 @@ class LoginLimiter {
         attempts_per_ip_(attempts_per_ip),
         backoff_(backoff) {}
 
-  // Counts an attempt from `ip` and says whether it may go ahead: kRateLimited with
-  // retry_after_seconds if not; kUnavailable if the store is down.
-  [[nodiscard]] Result<void> Admit(std::string_view username_key, std::string_view ip,
-                                   TimePoint now);
+  // Takes a failure slot of the (account, address prefix) pair *before* the password is
+  // checked, atomically in the RateStore, and counts an attempt against the address budget:
+  // concurrent guesses can never run more password checks than the limits allow. The slot
+  // counts as a failure unless RecordSuccess() or GiveBack() follows. Returns this attempt's
+  // number within the pair's window. kRateLimited with retry_after_seconds; kUnavailable.
+  [[nodiscard]] Result<int64_t> Admit(std::string_view username_key, std::string_view ip,
+                                      TimePoint now);
   // Counts an attempt against the address budget only (registration, where there is no
   // account yet). kRateLimited with retry_after_seconds, kUnavailable.
   [[nodiscard]] Result<void> AdmitAddress(std::string_view ip, TimePoint now);
-  // After a failed password check; returns the failure count of the (account, prefix) pair.
-  [[nodiscard]] Result<int64_t> RecordFailure(std::string_view username_key, std::string_view ip,
-                                              TimePoint now);
+  // The admitted attempt failed: its slot stays taken, and the growing wait counts from now.
+  [[nodiscard]] Result<void> RecordFailure(std::string_view username_key, std::string_view ip,
+                                           TimePoint now);
+  // The password was right: the pair's failures are forgotten.
   [[nodiscard]] Result<void> RecordSuccess(std::string_view username_key, std::string_view ip);
+  // The admitted attempt never reached a verdict (a store or hash error): its slot goes back.
+  void GiveBack(std::string_view username_key, std::string_view ip);
 
   // Delay required after `failures` failures (0 for the first two).
-  Seconds DelayAfter(int64_t failures) const;
+  Seconds DelayAfter(int64_t failures) const { return Rule().GapAfter(failures); }
 
  private:
+  store::SlotRule Rule() const {
+    return store::SlotRule{failures_per_user_.count, failures_per_user_.window, backoff_, 2};
+  }
+
   store::RateStore& rates_;
   const RateLimit failures_per_user_;
   const RateLimit attempts_per_ip_;

@@ -41,30 +41,33 @@ Result<LoginResult> LoginService::Login(const LoginRequest& request) {
     return tl::unexpected(shape.error());
   }
   const Actor actor{{}, std::string(request.ip)};
-  if (auto admitted = limiter_.Admit(name->key, request.ip, clock_.Now()); !admitted) {
-    if (admitted.error().code == ErrorCode::kRateLimited) {
+  auto attempt = limiter_.Admit(name->key, request.ip, clock_.Now());
+  if (!attempt) {
+    if (attempt.error().code == ErrorCode::kRateLimited) {
       AuthCounters::Bump(counters_.logins_rate_limited);
     }
-    return tl::unexpected(admitted.error());
+    return tl::unexpected(attempt.error());
   }
   auto found = users_.FindUserByKey(name->key);
   if (!found) {
+    limiter_.GiveBack(name->key, request.ip);
     return tl::unexpected(found.error());
   }
   const store::User* user = found->has_value() ? &**found : nullptr;
   auto matches = hasher_.Verify(user ? user->password_hash : dummy_hash_, request.password);
   if (!matches) {
     // A corrupt stored hash: an operator problem, reported as such, never "wrong password".
+    limiter_.GiveBack(name->key, request.ip);
     return tl::unexpected(matches.error());
   }
   if (user == nullptr) {
-    return tl::unexpected(Fail(name->key, {}, request.ip, "unknown user"));
+    return tl::unexpected(Fail(name->key, {}, request.ip, *attempt, "unknown user"));
   }
   if (!*matches) {
-    return tl::unexpected(Fail(name->key, user->id, request.ip, "wrong password"));
+    return tl::unexpected(Fail(name->key, user->id, request.ip, *attempt, "wrong password"));
   }
   if (user->is_disabled) {
-    return tl::unexpected(Fail(name->key, user->id, request.ip, "account disabled"));
+    return tl::unexpected(Fail(name->key, user->id, request.ip, *attempt, "account disabled"));
   }
   if (auto cleared = limiter_.RecordSuccess(name->key, request.ip); !cleared) {
     return tl::unexpected(cleared.error());
@@ -98,18 +101,71 @@ Result<void> LoginService::AdmitRegistration(std::string_view ip) {
   return limiter_.AdmitAddress(ip, clock_.Now());
 }
 
+Result<void> LoginService::ChangePassword(const PasswordChange& change) {
+  if (auto shape = CheckPasswordShape(change.current_password); !shape) {
+    return shape;
+  }
+  if (auto shape = CheckPasswordShape(change.new_password); !shape) {
+    return shape;
+  }
+  auto found = users_.FindUserById(change.user_id);
+  if (!found) {
+    return tl::unexpected(found.error());
+  }
+  if (!*found || (*found)->is_disabled) {
+    return MakeError(ErrorCode::kSessionRevoked, "the account is gone or disabled");
+  }
+  const store::User& user = **found;
+  const Actor actor{user.id, std::string(change.ip)};
+  // The current password is a login in all but name: the same limits, the same counting.
+  auto attempt = limiter_.Admit(user.username_key, change.ip, clock_.Now());
+  if (!attempt) {
+    return tl::unexpected(attempt.error());
+  }
+  auto matches = hasher_.Verify(user.password_hash, change.current_password);
+  if (!matches) {
+    limiter_.GiveBack(user.username_key, change.ip);
+    return tl::unexpected(matches.error());
+  }
+  if (!*matches) {
+    return tl::unexpected(
+        Fail(user.username_key, user.id, change.ip, *attempt, "wrong current password"));
+  }
+  if (auto cleared = limiter_.RecordSuccess(user.username_key, change.ip); !cleared) {
+    return cleared;
+  }
+  auto hash = hasher_.Hash(change.new_password);
+  if (!hash) {
+    return tl::unexpected(hash.error());
+  }
+  // Compare-and-set on the hash just verified: a concurrent change is never overwritten.
+  auto replaced = users_.ReplacePasswordHash(user.id, user.password_hash, *hash, clock_.Now());
+  if (!replaced) {
+    return tl::unexpected(replaced.error());
+  }
+  if (!*replaced) {
+    return MakeError(ErrorCode::kInvalidCredentials, "the password changed meanwhile");
+  }
+  audit_.Record("password_changed", user.id, change.session_id, actor, "by its owner");
+  // OWASP ASVS 3.3.3: every other session ends; the one that changed it stays.
+  if (auto revoked = sessions_.RevokeOthers(user.id, change.session_id, "password_changed", actor);
+      !revoked) {
+    return tl::unexpected(revoked.error());
+  }
+  return {};
+}
+
 Error LoginService::Fail(std::string_view username_key, std::string_view user_id,
-                         std::string_view ip, std::string_view why) {
+                         std::string_view ip, int64_t attempt, std::string_view why) {
   AuthCounters::Bump(counters_.logins_failed);
   const Actor actor{{}, std::string(ip)};
-  auto failures = limiter_.RecordFailure(username_key, ip, clock_.Now());
-  if (!failures) {
-    return failures.error();
+  if (auto marked = limiter_.RecordFailure(username_key, ip, clock_.Now()); !marked) {
+    return marked.error();
   }
   audit_.Record("login_failed", user_id, {}, actor, why);
-  if (limiter_.DelayAfter(*failures) > Seconds(0)) {
+  if (limiter_.DelayAfter(attempt) > Seconds(0)) {
     audit_.Record("login_throttled", user_id, {}, actor,
-                  std::to_string(*failures) + " failures from " + AddressPrefix(ip));
+                  std::to_string(attempt) + " failures from " + AddressPrefix(ip));
   }
   return Error{ErrorCode::kInvalidCredentials, "invalid username or password"};
 }

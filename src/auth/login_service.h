@@ -34,6 +34,15 @@ struct LoginRequest {
   std::string_view user_agent;
 };
 
+// POST /v1/auth/password: the caller changes their own password.
+struct PasswordChange {
+  std::string_view user_id;
+  std::string_view session_id;  // the caller's session: it stays, every other one is revoked
+  std::string_view current_password;
+  std::string_view new_password;
+  std::string_view ip;
+};
+
 struct LoginResult {
   store::User user;
   NewSession session;
@@ -50,6 +59,12 @@ class LoginService {
   // kForbidden (device limit with on_limit = refuse), kUnavailable.
   [[nodiscard]] Result<LoginResult> Login(const LoginRequest& request);
 
+  // Checks the current password under the login limits (a wrong one counts as a failed
+  // login), sets the new one and revokes every other session of the user. Blocking (argon2id
+  // twice). kInvalidRequest (shape), kInvalidCredentials, kRateLimited, kSessionRevoked (the
+  // account is gone or disabled), kUnavailable.
+  [[nodiscard]] Result<void> ChangePassword(const PasswordChange& change);
+
   // Registration shares the per-address budget of logins, so it cannot be used to burn
   // argon2id time or probe usernames faster than logins can. kRateLimited, kUnavailable.
   [[nodiscard]] Result<void> AdmitRegistration(std::string_view ip);
@@ -59,8 +74,9 @@ class LoginService {
                AuthCounters& counters, std::string dummy_hash);
 
  private:
+  // A failed check of admitted attempt number `attempt`: counted, audited, one answer.
   Error Fail(std::string_view username_key, std::string_view user_id, std::string_view ip,
-             std::string_view why);
+             int64_t attempt, std::string_view why);
 
   store::UserStore& users_;
   SessionService& sessions_;

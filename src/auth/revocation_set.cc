@@ -18,31 +18,41 @@ void RevocationSet::Publish(const Revocation& revocation) {
     }
     return;
   }
-  auto [it, inserted] = shard.users.try_emplace(revocation.id, UserCutoff{at, until});
+  auto [it, inserted] = shard.users.try_emplace(revocation.id, UserCutoff{});
   if (inserted) {
     count_.fetch_add(1, std::memory_order_acq_rel);
-  } else {
-    it->second.not_before = std::max(it->second.not_before, at);
-    it->second.until = std::max(it->second.until, until);
   }
+  UserCutoff& cutoff = it->second;
+  if (revocation.kind == Revocation::Kind::kUser) {
+    cutoff.not_before = std::max(cutoff.not_before, at);
+  } else {
+    cutoff.stale_through = std::max(cutoff.stale_through, at);
+  }
+  cutoff.until = std::max(cutoff.until, until);
 }
 
-bool RevocationSet::IsRevoked(std::string_view session_id, std::string_view user_id,
-                              int64_t issued_at) const {
+TokenStanding RevocationSet::Standing(std::string_view session_id, std::string_view user_id,
+                                      int64_t issued_at) const {
   if (count_.load(std::memory_order_acquire) == 0) {
-    return false;
+    return TokenStanding::kLive;
   }
   {
     const Shard& shard = ShardFor(session_id);
     std::lock_guard lock(shard.mu);
     if (shard.sessions.find(session_id) != shard.sessions.end()) {
-      return true;
+      return TokenStanding::kRevoked;
     }
   }
   const Shard& shard = ShardFor(user_id);
   std::lock_guard lock(shard.mu);
   const auto it = shard.users.find(user_id);
-  return it != shard.users.end() && issued_at < it->second.not_before;
+  if (it == shard.users.end()) {
+    return TokenStanding::kLive;
+  }
+  if (issued_at < it->second.not_before) {
+    return TokenStanding::kRevoked;
+  }
+  return issued_at <= it->second.stale_through ? TokenStanding::kStale : TokenStanding::kLive;
 }
 
 void RevocationSet::Prune(TimePoint now) {

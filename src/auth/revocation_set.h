@@ -33,11 +33,21 @@
 namespace sesame::auth {
 
 struct Revocation {
-  enum class Kind { kSession, kUser };
+  // kSession: every token of the session is dead. kUser: every token of the user issued before
+  // `at`'s second is dead (its sessions were revoked). kUserClaims: the user's roles, password
+  // or second factors changed at `at`, so every token issued up to and including that second
+  // carries stale claims: it fails as expired and the client refreshes (API.md "Changes to an
+  // account reach every credential"). The second itself is included because a token issued
+  // earlier within it cannot be told apart by `iat`; a token issued later within it is
+  // refreshed once more.
+  enum class Kind { kSession, kUser, kUserClaims };
   Kind kind = Kind::kSession;
-  std::string id;  // a session id (kSession) or a user id (kUser)
-  TimePoint at;    // kUser: tokens issued before this second are dead
+  std::string id;  // a session id (kSession) or a user id
+  TimePoint at;
 };
+
+// What the revocation set says of one access token.
+enum class TokenStanding { kLive, kRevoked, kStale };
 
 class RevocationBus {
  public:
@@ -55,7 +65,11 @@ class RevocationSet final : public RevocationBus {
 
   // Hot path: whether an access token of this session and user, issued at `issued_at` (unix
   // seconds), is revoked.
-  bool IsRevoked(std::string_view session_id, std::string_view user_id, int64_t issued_at) const;
+  TokenStanding Standing(std::string_view session_id, std::string_view user_id,
+                         int64_t issued_at) const;
+  bool IsRevoked(std::string_view session_id, std::string_view user_id, int64_t issued_at) const {
+    return Standing(session_id, user_id, issued_at) == TokenStanding::kRevoked;
+  }
 
   // Drops entries whose tokens have all expired at `now`.
   void Prune(TimePoint now);
@@ -68,7 +82,8 @@ class RevocationSet final : public RevocationBus {
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
   };
   struct UserCutoff {
-    int64_t not_before = 0;
+    int64_t not_before = 0;     // tokens issued before: revoked
+    int64_t stale_through = 0;  // tokens issued up to and including: stale
     int64_t until = 0;
   };
   struct Shard {

@@ -291,9 +291,34 @@ Result<size_t> SessionService::RevokeAll(std::string_view user_id, std::string_v
   return revoked->size();
 }
 
+Result<size_t> SessionService::RevokeOthers(std::string_view user_id,
+                                            std::string_view keep_session_id,
+                                            std::string_view reason, const Actor& actor) {
+  auto live = sessions_.ListLiveSessions(user_id, clock_.Now());
+  if (!live) {
+    return tl::unexpected(live.error());
+  }
+  size_t count = 0;
+  for (const store::Session& session : *live) {
+    if (session.id == keep_session_id) {
+      continue;
+    }
+    auto revoked = Revoke(session.id, reason, actor);
+    if (!revoked) {
+      return tl::unexpected(revoked.error());
+    }
+    count += *revoked ? 1 : 0;
+  }
+  return count;
+}
+
 void SessionService::UserChanged(std::string_view user_id) {
+  const TimePoint now = clock_.Now();
   cache_.InvalidateUser(user_id);
-  (void)sessions_.RecordUserChanged(user_id, clock_.Now());
+  // Access tokens carry the roles: those issued until now are stale here at once, and on other
+  // nodes when the change feed reaches them (FollowChanges).
+  Publish(Revocation::Kind::kUserClaims, user_id, now);
+  (void)sessions_.RecordUserChanged(user_id, now);
 }
 
 Result<void> SessionService::FollowChanges() {
@@ -339,6 +364,9 @@ Result<void> SessionService::FollowChanges() {
             }
           }
         }
+        if (change.kind == store::Change::Kind::kUserChanged) {
+          Publish(Revocation::Kind::kUserClaims, change.user_id, change.at);
+        }
         cache_.InvalidateUser(change.user_id);
       }
       cursor = change.seq;
@@ -373,7 +401,37 @@ Result<size_t> SessionService::RebuildRevocations(Seconds horizon) {
   for (const store::RevokedSession& r : *revoked) {
     Publish(Revocation::Kind::kSession, r.session_id, r.revoked_at);
   }
-  return revoked->size();
+  auto users = RebuildUserCutoffs(clock_.Now() - horizon);
+  if (!users) {
+    return tl::unexpected(users.error());
+  }
+  return revoked->size() + *users;
+}
+
+Result<size_t> SessionService::RebuildUserCutoffs(TimePoint since) {
+  // The change feed keeps at least a horizon of entries (PurgeSessions): its user entries are
+  // the cut-offs that may still matter. One pass in pages.
+  size_t published = 0;
+  int64_t cursor = 0;
+  for (;;) {
+    auto changes = sessions_.ChangesSince(cursor, 1000);
+    if (!changes) {
+      return tl::unexpected(changes.error());
+    }
+    for (const store::Change& change : *changes) {
+      cursor = change.seq;
+      if (change.at < since || change.kind == store::Change::Kind::kSessionRevoked) {
+        continue;
+      }
+      Publish(change.kind == store::Change::Kind::kUserChanged ? Revocation::Kind::kUserClaims
+                                                               : Revocation::Kind::kUser,
+              change.user_id, change.at);
+      ++published;
+    }
+    if (changes->size() < 1000) {
+      return published;
+    }
+  }
 }
 
 }  // namespace sesame::auth

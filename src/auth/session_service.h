@@ -87,8 +87,16 @@ class SessionService {
   // Revokes every session of the user; returns how many.
   [[nodiscard]] Result<size_t> RevokeAll(std::string_view user_id, std::string_view reason,
                                          const Actor& actor);
-  // The user's roles or disabled flag changed: drop cached copies here and tell other
-  // processes through the change feed (best effort: the cache also revalidates by age).
+  // Revokes every live session of the user but `keep_session_id` (a password changed by its
+  // owner: the session that changed it stays). One revocation per session, each published, so
+  // the kept session's access tokens stay valid. Returns how many.
+  [[nodiscard]] Result<size_t> RevokeOthers(std::string_view user_id,
+                                            std::string_view keep_session_id,
+                                            std::string_view reason, const Actor& actor);
+  // The user's roles or disabled flag changed: drop cached copies here, make the user's access
+  // tokens issued until now stale (they fail as expired and get refreshed with the new claims),
+  // and tell other processes through the change feed (best effort: the cache also revalidates
+  // by age).
   void UserChanged(std::string_view user_id);
 
   // Applies the store's change feed (changes made by other processes). Blocking.
@@ -121,6 +129,9 @@ class SessionService {
   void PostTouch(const std::string& session_id, int64_t now, Seconds idle);
   void Publish(Revocation::Kind kind, std::string_view id, TimePoint at);
   Result<Authenticated> LoadUncached(const SecretHash& key);
+  // Publishes the user cut-offs (revoke-all, account changes) the change feed holds since
+  // `since`; returns how many.
+  Result<size_t> RebuildUserCutoffs(TimePoint since);
 
   store::SessionStore& sessions_;
   store::UserStore& users_;

@@ -11,6 +11,7 @@
 #include <toml++/toml.h>
 
 #include "common/files.h"
+#include "common/ip_address.h"
 
 namespace sesame::config {
 namespace {
@@ -236,6 +237,9 @@ const std::vector<Key>& Keys() {
     k.push_back({"auth", "registration",
                  String(&C::auth, &C::Auth::registration, {"closed", "open"}),
                  StringOut(&C::auth, &C::Auth::registration)});
+    k.push_back({"auth", "forward_auth_csrf",
+                 String(&C::auth, &C::Auth::forward_auth_csrf, {"origin", "token", "off"}),
+                 StringOut(&C::auth, &C::Auth::forward_auth_csrf)});
     k.push_back({"session", "idle_timeout",
                  Parsed(&C::session, &C::Session::idle_timeout, ParseDuration),
                  DurationOut(&C::session, &C::Session::idle_timeout)});
@@ -294,6 +298,8 @@ const std::vector<Key>& Keys() {
                  Parsed(&C::limits, &C::Limits::login_backoff, ParseDuration),
                  DurationOut(&C::limits, &C::Limits::login_backoff)});
     k.push_back(ListKey("oauth", "clients", &C::oauth, &C::OAuth::clients));
+    k.push_back({"audit", "retention", Parsed(&C::audit, &C::Audit::retention, ParseDuration),
+                 DurationOut(&C::audit, &C::Audit::retention)});
     k.push_back({"store", "users",
                  [](Config& c, std::string_view v) -> Result<void> {
                    if (v != "sqlite" && !v.starts_with("postgresql://") &&
@@ -453,6 +459,14 @@ Result<void> Validate(const Config& c) {
     if (!origin.starts_with("http://") && !origin.starts_with("https://")) {
       return Bad("server.allowed_origins: \"" + origin + "\" is not an http(s) origin");
     }
+  }
+  for (const std::string& proxy : c.server.trusted_proxies) {
+    if (!IpNetwork::Parse(proxy)) {
+      return Bad("server.trusted_proxies: \"" + proxy + "\" is not an IP address or CIDR");
+    }
+  }
+  if (c.audit.retention.count() <= 0) {
+    return Bad("audit.retention: must be above zero");
   }
   return {};
 }

@@ -26,7 +26,7 @@ struct Config {
     std::string data_dir = "./var";
     std::string public_url;
     std::vector<std::string> allowed_origins;
-    // Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (IPs or CIDRs).
+    // Reverse proxies whose forwarding headers are believed (IPs or CIDRs; http/client_address.h).
     std::vector<std::string> trusted_proxies;
     std::string tls_cert;
     std::string tls_key;
@@ -39,6 +39,8 @@ struct Config {
     std::string default_mode = "session";      // session | jwt
     std::string default_transport = "cookie";  // cookie | header
     std::string registration = "closed";       // closed | open
+    // What GET /v1/auth/verify asks of a cookie request whose original method is unsafe.
+    std::string forward_auth_csrf = "origin";  // origin | token | off
   } auth;
   struct Session {
     Seconds idle_timeout{30 * 60};
@@ -77,6 +79,10 @@ struct Config {
     // HASH is the SHA-256 (base64url) of the service's API key (`sesame keys api-key NAME`).
     std::vector<std::string> clients;
   } oauth;
+  struct Audit {
+    // Audit events older than this are purged (in bounded batches, by the maintenance thread).
+    Seconds retention{90 * 24 * 3600};
+  } audit;
   struct Store {
     std::string users = "sqlite";     // sqlite | postgresql://...
     std::string sessions = "sqlite";  // sqlite | redis://...

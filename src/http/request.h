@@ -33,8 +33,10 @@ struct Request {
   std::string_view query;  // after '?', without it
   std::span<const HeaderField> headers;
   std::string_view body;
-  std::string_view remote_ip;
-  bool is_tls = false;
+  std::string_view remote_ip;  // the client's address (http/client_address.h), never a proxy's
+  bool is_tls = false;         // https, directly or as the nearest trusted proxy says
+  // The Host the client used, as a trusted proxy reports it (X-Forwarded-Host); empty otherwise.
+  std::string_view forwarded_host;
   // Path parameters filled by the router ("{id}"), in pattern order.
   std::array<std::string_view, 2> params{};
 

@@ -58,7 +58,8 @@ std::string OwnOrigin(const Request& request, const HttpPolicy& policy) {
   if (!policy.public_origin.empty()) {
     return policy.public_origin;
   }
-  const std::string_view host = request.Header("Host");
+  const std::string_view host =
+      request.forwarded_host.empty() ? request.Header("Host") : request.forwarded_host;
   if (host.empty()) {
     return {};
   }

@@ -31,6 +31,10 @@ struct ApiClient {
   std::string key_hash;  // base64url SHA-256 of its API key
 };
 
+// auth.forward_auth_csrf: what GET /v1/auth/verify demands of a cookie-authenticated request
+// whose original method (as the proxy reports it) is unsafe.
+enum class ForwardAuthCsrf { kOrigin, kToken, kOff };
+
 struct HttpPolicy {
   CookiePolicy cookie;
   // The session cookie carries the client's credential: the session secret in session mode,
@@ -44,6 +48,7 @@ struct HttpPolicy {
   store::SessionMode default_mode = store::SessionMode::kSession;
   store::Transport default_transport = store::Transport::kCookie;
   bool registration_open = false;
+  ForwardAuthCsrf forward_auth_csrf = ForwardAuthCsrf::kOrigin;
   std::vector<ApiClient> api_clients;
 };
 

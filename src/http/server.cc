@@ -6,6 +6,7 @@
 #include <csignal>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_set>
 #include <utility>
@@ -14,8 +15,6 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/network_v4.hpp>
-#include <boost/asio/ip/network_v6.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -28,6 +27,8 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "common/ip_address.h"
+#include "http/client_address.h"
 #include "http/error_response.h"
 #include "http/response_writer.h"
 #include "http/worker_pool_context.h"
@@ -79,81 +80,35 @@ bool IsProtocolError(const boost::system::error_code& ec) {
          ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
 }
 
-// Trusted proxy networks; an address is trusted if any network contains it.
-class ProxyList {
- public:
-  Result<void> Parse(const std::vector<std::string>& entries) {
-    for (const std::string& entry : entries) {
-      boost::system::error_code ec;
-      std::string text = entry.find('/') == std::string::npos
-                             ? entry + (entry.find(':') == std::string::npos ? "/32" : "/128")
-                             : entry;
-      auto v4 = net::ip::make_network_v4(text, ec);
-      if (!ec) {
-        v4_.push_back(v4.canonical());
-        continue;
-      }
-      auto v6 = net::ip::make_network_v6(text, ec);
-      if (!ec) {
-        v6_.push_back(v6.canonical());
-        continue;
-      }
-      return MakeError(ErrorCode::kInvalidConfig,
-                       "server.trusted_proxies: \"" + entry + "\" is not an IP address or CIDR");
+// RFC 9112 §6: the framing rules a request head must meet before its body is read. A
+// Transfer-Encoding other than exactly "chunked" is 501 (we implement no other coding), and
+// Transfer-Encoding with Content-Length, or on HTTP/1.0, is the shape of request smuggling: 400.
+// Either way the caller answers once and closes the connection. Beast itself refuses differing
+// Content-Lengths and malformed chunking (IsProtocolError).
+std::optional<Response> FramingError(const bhttp::request_parser<bhttp::string_body>& parser) {
+  const auto& head = parser.get();
+  size_t codings = 0;
+  bool only_chunked = true;
+  for (const auto& field : head) {
+    if (field.name() != bhttp::field::transfer_encoding) {
+      continue;
     }
-    return {};
+    ++codings;
+    only_chunked = only_chunked && beast::iequals(field.value(), "chunked");
   }
-  bool empty() const { return v4_.empty() && v6_.empty(); }
-  bool Contains(const net::ip::address& a) const {
-    if (a.is_v4()) {
-      for (const auto& n : v4_) {
-        if (net::ip::make_network_v4(a.to_v4(), n.prefix_length()).canonical() == n) {
-          return true;
-        }
-      }
-    } else if (a.is_v6()) {
-      if (a.to_v6().is_v4_mapped()) {
-        return Contains(net::ip::make_address_v4(net::ip::v4_mapped, a.to_v6()));
-      }
-      for (const auto& n : v6_) {
-        if (net::ip::make_network_v6(a.to_v6(), n.prefix_length()).canonical() == n) {
-          return true;
-        }
-      }
-    }
-    return false;
+  if (codings == 0) {
+    return std::nullopt;
   }
-  // The client behind trusted proxies: the rightmost X-Forwarded-For entry that is not itself a
-  // trusted proxy (entries left of it could be forged by the client). Empty if none parses.
-  std::string ClientFrom(std::string_view forwarded_for) const {
-    while (!forwarded_for.empty()) {
-      const size_t comma = forwarded_for.rfind(',');
-      std::string_view entry =
-          comma == std::string_view::npos ? forwarded_for : forwarded_for.substr(comma + 1);
-      forwarded_for =
-          comma == std::string_view::npos ? std::string_view() : forwarded_for.substr(0, comma);
-      while (!entry.empty() && entry.front() == ' ') {
-        entry.remove_prefix(1);
-      }
-      while (!entry.empty() && entry.back() == ' ') {
-        entry.remove_suffix(1);
-      }
-      boost::system::error_code ec;
-      const auto address = net::ip::make_address(std::string(entry), ec);
-      if (ec) {
-        return {};
-      }
-      if (!Contains(address)) {
-        return address.to_string();
-      }
-    }
-    return {};
+  if (codings > 1 || !only_chunked) {
+    Response r = ErrorResponse(Error{ErrorCode::kInvalidRequest, "unsupported transfer coding"});
+    r.status = 501;
+    return r;
   }
-
- private:
-  std::vector<net::ip::network_v4> v4_;
-  std::vector<net::ip::network_v6> v6_;
-};
+  if (head.find(bhttp::field::content_length) != head.end() || head.version() < 11) {
+    return ErrorResponse(Error{ErrorCode::kInvalidRequest, "ambiguous message framing"});
+  }
+  return std::nullopt;
+}
 
 struct Connection {
   explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
@@ -189,7 +144,7 @@ struct Server::Impl {
   tcp::acceptor acceptor;
   net::signal_set signals;
   net::steady_timer drain_timer;
-  ProxyList trusted_proxies;
+  TrustedProxies trusted_proxies;
   std::atomic<size_t> connections{0};
   std::atomic<bool> draining{false};
   std::mutex mu;
@@ -210,9 +165,11 @@ Result<uint16_t> Server::Listen() {
   if (!endpoint) {
     return tl::unexpected(endpoint.error());
   }
-  if (auto proxies = impl_->trusted_proxies.Parse(impl_->options.trusted_proxies); !proxies) {
+  auto proxies = TrustedProxies::Parse(impl_->options.trusted_proxies);
+  if (!proxies) {
     return tl::unexpected(proxies.error());
   }
+  impl_->trusted_proxies = std::move(*proxies);
   boost::system::error_code ec;
   auto& acceptor = impl_->acceptor;
   acceptor.open(endpoint->protocol(), ec);
@@ -411,10 +368,11 @@ net::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> c) {
   std::vector<HeaderField> fields;
   fields.reserve(32);
   boost::system::error_code ep_ec;
-  const auto peer = c->stream.socket().remote_endpoint(ep_ec).address();
-  const std::string peer_ip = peer.to_string();
-  const bool peer_is_proxy = !trusted_proxies.empty() && trusted_proxies.Contains(peer);
-  std::string client_ip = peer_ip;
+  // Once per connection: a mapped IPv4 peer of a dual-stack listener is IPv4 from here on.
+  const std::string peer_text = c->stream.socket().remote_endpoint(ep_ec).address().to_string();
+  const std::optional<IpAddress> peer = IpAddress::Parse(peer_text);
+  const bool peer_is_proxy = peer && trusted_proxies.Contains(*peer);
+  std::string client_ip = peer ? peer->ToString() : peer_text;
   bool first = true;
   for (;;) {
     c->busy = false;
@@ -448,6 +406,12 @@ net::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> c) {
       have_early = true;
     }
     const auto start = std::chrono::steady_clock::now();
+    if (!have_early) {
+      if (auto framing = FramingError(parser)) {
+        early = std::move(*framing);
+        have_early = true;
+      }
+    }
     if (!have_early && !parser.is_done()) {
       const auto length = parser.content_length();
       if (length && *length > options.body_limit) {
@@ -506,9 +470,10 @@ net::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> c) {
       request.headers = fields;
       request.body = msg.body();
       if (peer_is_proxy) {
-        std::string forwarded = trusted_proxies.ClientFrom(request.Header("X-Forwarded-For"));
-        client_ip = forwarded.empty() ? peer_ip : std::move(forwarded);
-        request.is_tls = request.Header("X-Forwarded-Proto") == "https";
+        ClientAddress client = trusted_proxies.Resolve(*peer, fields);
+        client_ip = std::move(client.ip);
+        request.is_tls = client.forwarded_https;
+        request.forwarded_host = client.forwarded_host;
       }
       request.remote_ip = client_ip;
       Deferred deferred;

@@ -20,6 +20,29 @@ struct RateCounter {
   TimePoint last_hit;
 };
 
+// The brute-force limiter's rule for one counter (auth/login_limiter.h): at most `limit` hits
+// per `window`, and once more than `free_hits` are counted, each next hit at least GapAfter()
+// after the last one.
+struct SlotRule {
+  int64_t limit = 0;
+  Seconds window{0};
+  Seconds backoff{0};  // 0: no spacing
+  int64_t free_hits = 2;
+  // 0 up to free_hits hits, then backoff, doubling with each further hit (capped at 2^20).
+  Seconds GapAfter(int64_t count) const {
+    if (count <= free_hits || backoff.count() <= 0) {
+      return Seconds(0);
+    }
+    const int64_t doublings = count - free_hits - 1;
+    return backoff * (int64_t{1} << (doublings < 20 ? doublings : 20));
+  }
+};
+
+struct SlotAnswer {
+  bool granted = false;
+  RateCounter counter;  // after the grant; as found when refused
+};
+
 class RateStore {
  public:
   virtual ~RateStore() = default;
@@ -31,6 +54,18 @@ class RateStore {
   [[nodiscard]] virtual Result<RateCounter> Hit(std::string_view key, Seconds window,
                                                 TimePoint now) = 0;
   [[nodiscard]] virtual Result<void> ClearCounter(std::string_view key) = 0;
+  // One atomic step for a limit that must hold under concurrency: if the counter at `now` has
+  // fewer than rule.limit slots taken and its last *marked* hit (MarkSlot) is at least
+  // rule.GapAfter(count) ago, adds one (opening a window of rule.window, with no mark yet, if
+  // none is open) and grants; otherwise changes nothing. Two callers can never both take the
+  // last slot. Taking does not move last_hit: a burst of attempts is bounded by the limit, the
+  // spacing by the marks of attempts that failed.
+  [[nodiscard]] virtual Result<SlotAnswer> TakeSlot(std::string_view key, const SlotRule& rule,
+                                                    TimePoint now) = 0;
+  // Marks a taken slot as used at `now` (the attempt failed): sets last_hit.
+  [[nodiscard]] virtual Result<void> MarkSlot(std::string_view key, TimePoint now) = 0;
+  // Gives one slot back (an attempt that turned out not to count); never below zero.
+  [[nodiscard]] virtual Result<void> ReturnSlot(std::string_view key) = 0;
   // Deletes counters whose window ended before `now`.
   [[nodiscard]] virtual Result<void> PurgeCounters(TimePoint now) = 0;
 };

@@ -22,7 +22,7 @@ import time
 import tomllib
 import urllib.parse
 
-LISTENING = re.compile(rb"sesame listening on http://127\.0\.0\.1:(\d+)")
+LISTENING = re.compile(rb"sesame listening on http://\S+?:(\d+) ")
 
 # Cheap argon2id so that tests run fast; a class that measures hashing cost sets its own.
 CHEAP_PASSWORD_CONFIG = {"password": {"argon2_iterations": 1, "argon2_memory": "64KiB"}}
@@ -169,7 +169,8 @@ class SesameServer:
     START_TIMEOUT = 20.0
     STOP_TIMEOUT = 25.0  # the server drains for at most 15 s
 
-    def __init__(self, binary, config_text="", env=None, config=None, start=True):
+    def __init__(self, binary, config_text="", env=None, config=None, start=True,
+                 listen="127.0.0.1:0"):
         self.binary = binary
         self.tmp = tempfile.mkdtemp(prefix="sesame-it-")
         self.data_dir = os.path.join(self.tmp, "var")
@@ -179,6 +180,7 @@ class SesameServer:
             f.write(render_toml(tables))
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("SESAME_")}
         self.env.update(env or {})
+        self.listen = listen  # reached at 127.0.0.1 whatever it is (also "[::]:0": dual stack)
         self.proc = None
         self.port = None
         self.log_files = []  # every stdout/stderr file of every start
@@ -201,7 +203,7 @@ class SesameServer:
         self.stdout_path, self.stderr_path = out_path, err_path
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
             self.proc = subprocess.Popen(
-                [self.binary, "serve", "--config", self.config_path, "--listen", "127.0.0.1:0"],
+                [self.binary, "serve", "--config", self.config_path, "--listen", self.listen],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=self.tmp, env=self.env)
         deadline = time.monotonic() + self.START_TIMEOUT
         while True:

@@ -47,8 +47,21 @@ Handler Admin(const RouteContext& context, WorkerPool* pool, AdminWork work) {
                                caller.credential.kind == Credential::Kind::kBearer);
         }
         auth::Actor actor{caller.session().user_id, std::string(request.remote_ip)};
-        (void)context;
-        return Deferred{pool, [&request, &work, actor] { return work(request, actor); }};
+        const bool bearer = caller.credential.kind == Credential::Kind::kBearer;
+        return Deferred{pool, [&context, &request, &work, actor, bearer] {
+                          // A change to accounts is authorised by the roles the caller holds now,
+                          // not by those an access token was issued with.
+                          if (IsUnsafe(request.method)) {
+                            auto admin = context.accounts.HasCurrentRole(actor.user_id, "admin");
+                            if (!admin) {
+                              return ErrorResponse(admin.error(), bearer);
+                            }
+                            if (!*admin) {
+                              return ErrorResponse(Error{ErrorCode::kForbidden, {}}, bearer);
+                            }
+                          }
+                          return work(request, actor);
+                        }};
       });
 }
 

@@ -181,8 +181,38 @@ Reply Me(const RouteContext& context, const Caller& caller) {
                     ToUnixSeconds(s.absolute_expires_at));
 }
 
-Reply Verify(const Caller& caller, const Request& request) {
+// The method of the request a proxy asks about: Traefik and Caddy send X-Forwarded-Method,
+// nginx's auth_request X-Original-Method (set in the README's snippet). Believed from anyone:
+// it can only add a check, and a browser cannot set it on a cross-site request.
+Method OriginalMethod(const Request& request) {
+  std::string_view method = request.Header("X-Forwarded-Method");
+  if (method.empty()) {
+    method = request.Header("X-Original-Method");
+  }
+  return method.empty() ? Method::kGet : ParseMethod(method);
+}
+
+// API.md forward-auth: an unsafe original request carried by a cookie passes only from an own
+// or allowed origin (and with the forwarded X-CSRF-Token under "token"), so the apps behind
+// the proxy get CSRF defence without writing any.
+Result<void> CheckForwardedCsrf(const RouteContext& context, const Caller& caller,
+                                const Request& request) {
+  const ForwardAuthCsrf rule = context.policy.forward_auth_csrf;
+  if (rule == ForwardAuthCsrf::kOff || caller.credential.kind != Credential::Kind::kCookie ||
+      !IsUnsafe(OriginalMethod(request))) {
+    return {};
+  }
+  if (rule == ForwardAuthCsrf::kToken) {
+    return CheckCsrf(request, ExpectedCsrfToken(context, caller.session()), context.policy);
+  }
+  return CheckOrigin(request, context.policy);
+}
+
+Reply Verify(const RouteContext& context, const Caller& caller, const Request& request) {
   const auth::CachedSession& s = caller.session();
+  if (auto csrf = CheckForwardedCsrf(context, caller, request); !csrf) {
+    return ErrorResponse(csrf.error());
+  }
   if (!request.query.empty()) {
     if (auto role = request.QueryParam("role"); role && !s.HasRole(*role)) {
       return ErrorResponse(Error{ErrorCode::kForbidden, {}});
@@ -235,8 +265,8 @@ Reply Logout(const RouteContext& context, const Request& request, const Caller& 
 
 void AddAuthRoutes(Router& router, const RouteContext& context) {
   router.Add(Method::kGet, "/v1/auth/verify",
-             Authed(context, [](Request& request, const Caller& caller) {
-               return Verify(caller, request);
+             Authed(context, [&context](Request& request, const Caller& caller) {
+               return Verify(context, caller, request);
              }));
   router.Add(Method::kPost, "/v1/auth/login",
              [&context](Request& request) { return Login(context, request); });

@@ -469,6 +469,51 @@ Result<RateCounter> MemoryStore::Hit(std::string_view key, Seconds window, TimeP
   return counter;
 }
 
+Result<SlotAnswer> MemoryStore::TakeSlot(std::string_view key, const SlotRule& rule,
+                                         TimePoint now) {
+  std::lock_guard lock(mu_);
+  if (auto available = CheckAvailable(); !available) {
+    return tl::unexpected(available.error());
+  }
+  auto it = counters_.find(key);
+  if (it == counters_.end()) {
+    it = counters_.emplace(std::string(key), RateCounter{}).first;
+  }
+  RateCounter& counter = it->second;
+  if (counter.count == 0 || now >= counter.window_end) {
+    counter = RateCounter{
+        .count = 1, .window_start = now, .window_end = now + rule.window, .last_hit = {}};
+    return SlotAnswer{true, counter};
+  }
+  if (counter.count >= rule.limit || now < counter.last_hit + rule.GapAfter(counter.count)) {
+    return SlotAnswer{false, counter};
+  }
+  ++counter.count;
+  return SlotAnswer{true, counter};
+}
+
+Result<void> MemoryStore::MarkSlot(std::string_view key, TimePoint now) {
+  std::lock_guard lock(mu_);
+  if (auto available = CheckAvailable(); !available) {
+    return available;
+  }
+  if (const auto it = counters_.find(key); it != counters_.end()) {
+    it->second.last_hit = now;
+  }
+  return {};
+}
+
+Result<void> MemoryStore::ReturnSlot(std::string_view key) {
+  std::lock_guard lock(mu_);
+  if (auto available = CheckAvailable(); !available) {
+    return available;
+  }
+  if (const auto it = counters_.find(key); it != counters_.end() && it->second.count > 0) {
+    --it->second.count;
+  }
+  return {};
+}
+
 Result<void> MemoryStore::ClearCounter(std::string_view key) {
   std::lock_guard lock(mu_);
   if (auto available = CheckAvailable(); !available) {

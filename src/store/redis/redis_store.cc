@@ -144,6 +144,42 @@ redis.call('HSET', KEYS[1], 'lh', now)
 return {c, tonumber(f[2]), tonumber(f[3]), now}
 )lua");
 
+// KEYS: the counter. ARGV: now, window end, ttl, limit, backoff, free hits.
+// Returns {granted 0/1, count, start, end, last hit}; a refusal writes nothing.
+const RedisScript kTakeSlotScript(R"lua(
+local f = redis.call('HMGET', KEYS[1], 'c', 'ws', 'we', 'lh')
+local now = tonumber(ARGV[1])
+if not f[1] or tonumber(f[3]) <= now then
+  redis.call('HSET', KEYS[1], 'c', 1, 'ws', now, 'we', ARGV[2], 'lh', 0)
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+  return {1, 1, now, tonumber(ARGV[2]), 0}
+end
+local c = tonumber(f[1])
+local lh = tonumber(f[4])
+local free = tonumber(ARGV[6])
+local backoff = tonumber(ARGV[5])
+local gap = 0
+if c > free and backoff > 0 then gap = backoff * 2 ^ math.min(c - free - 1, 20) end
+if c >= tonumber(ARGV[4]) or now < lh + gap then
+  return {0, c, tonumber(f[2]), tonumber(f[3]), lh}
+end
+c = redis.call('HINCRBY', KEYS[1], 'c', 1)
+return {1, c, tonumber(f[2]), tonumber(f[3]), lh}
+)lua");
+
+// KEYS: the counter. ARGV: now. Marks the last used slot's time, if the counter exists.
+const RedisScript kMarkSlotScript(R"lua(
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'lh', ARGV[1]) end
+return 0
+)lua");
+
+// KEYS: the counter. One slot back, never below zero.
+const RedisScript kReturnSlotScript(R"lua(
+local c = tonumber(redis.call('HGET', KEYS[1], 'c'))
+if c and c > 0 then redis.call('HINCRBY', KEYS[1], 'c', -1) end
+return 0
+)lua");
+
 std::string Str(int64_t v) {
   return std::to_string(v);
 }
@@ -1082,6 +1118,50 @@ Result<RateCounter> RedisStore::Hit(std::string_view key, Seconds window, TimePo
   }
   return RateCounter{*count, FromUnixSeconds(*start), FromUnixSeconds(*window_end),
                      FromUnixSeconds(*last)};
+}
+
+Result<SlotAnswer> RedisStore::TakeSlot(std::string_view key, const SlotRule& rule, TimePoint now) {
+  const std::string k = prefix_ + "rate:" + std::string(key);
+  auto reply = client_.Eval(kTakeSlotScript, {k},
+                            {Str(ToUnixSeconds(now)), Str(ToUnixSeconds(now + rule.window)),
+                             Str(std::max<int64_t>(1, rule.window.count())), Str(rule.limit),
+                             Str(rule.backoff.count()), Str(rule.free_hits)});
+  if (!reply) {
+    return tl::unexpected(reply.error());
+  }
+  const redisReply* r = reply->get();
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 5) {
+    return Corrupt("rate counter");
+  }
+  auto granted = ReplyInteger(r->element[0]);
+  auto count = ReplyInteger(r->element[1]);
+  auto start = ReplyInteger(r->element[2]);
+  auto window_end = ReplyInteger(r->element[3]);
+  auto last = ReplyInteger(r->element[4]);
+  if (!granted || !count || !start || !window_end || !last) {
+    return Corrupt("rate counter");
+  }
+  return SlotAnswer{*granted == 1,
+                    RateCounter{*count, FromUnixSeconds(*start), FromUnixSeconds(*window_end),
+                                FromUnixSeconds(*last)}};
+}
+
+Result<void> RedisStore::MarkSlot(std::string_view key, TimePoint now) {
+  const std::string k = prefix_ + "rate:" + std::string(key);
+  auto reply = client_.Eval(kMarkSlotScript, {k}, {Str(ToUnixSeconds(now))});
+  if (!reply) {
+    return tl::unexpected(reply.error());
+  }
+  return {};
+}
+
+Result<void> RedisStore::ReturnSlot(std::string_view key) {
+  const std::string k = prefix_ + "rate:" + std::string(key);
+  auto reply = client_.Eval(kReturnSlotScript, {k}, {});
+  if (!reply) {
+    return tl::unexpected(reply.error());
+  }
+  return {};
 }
 
 Result<void> RedisStore::ClearCounter(std::string_view key) {

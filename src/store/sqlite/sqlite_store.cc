@@ -127,6 +127,21 @@ constexpr std::string_view kHit =
     "last_hit = ?2 "
     "RETURNING count, window_start, window_end, last_hit";
 constexpr std::string_view kClearCounter = "DELETE FROM rate_counters WHERE key = ?1";
+// TakeSlot: the UPSERT's WHERE refuses (no row returned, nothing written) when the open window
+// is full or the gap since the last hit is too short; ?4 limit, ?5 backoff, ?6 free hits.
+constexpr std::string_view kTakeSlot =
+    "INSERT INTO rate_counters (key, count, window_start, window_end, last_hit) "
+    "VALUES (?1, 1, ?2, ?3, 0) ON CONFLICT (key) DO UPDATE SET "
+    "count = CASE WHEN window_end <= ?2 THEN 1 ELSE count + 1 END, "
+    "window_start = CASE WHEN window_end <= ?2 THEN ?2 ELSE window_start END, "
+    "window_end = CASE WHEN window_end <= ?2 THEN ?3 ELSE window_end END, "
+    "last_hit = CASE WHEN window_end <= ?2 THEN 0 ELSE last_hit END "
+    "WHERE window_end <= ?2 OR (count < ?4 AND (count <= ?6 OR ?5 <= 0 OR "
+    "?2 >= last_hit + (?5 << min(count - ?6 - 1, 20)))) "
+    "RETURNING count, window_start, window_end, last_hit";
+constexpr std::string_view kMarkSlot = "UPDATE rate_counters SET last_hit = ?2 WHERE key = ?1";
+constexpr std::string_view kReturnSlot =
+    "UPDATE rate_counters SET count = count - 1 WHERE key = ?1 AND count > 0";
 constexpr std::string_view kPurgeCounters = "DELETE FROM rate_counters WHERE window_end < ?1";
 
 // Audit log.
@@ -1107,6 +1122,61 @@ Result<RateCounter> SqliteStore::Hit(std::string_view key, Seconds window, TimeP
     return tl::unexpected(done.error());
   }
   return counter;
+}
+
+Result<SlotAnswer> SqliteStore::TakeSlot(std::string_view key, const SlotRule& rule,
+                                         TimePoint now) {
+  {
+    Lease connection = BorrowForWrite();
+    auto statement = connection->Prepare(kTakeSlot, "TakeSlot");
+    if (!statement) {
+      return tl::unexpected(statement.error());
+    }
+    statement->BindText(1, key)
+        .BindTime(2, now)
+        .BindTime(3, now + rule.window)
+        .BindInt(4, rule.limit)
+        .BindInt(5, rule.backoff.count())
+        .BindInt(6, rule.free_hits);
+    auto row = statement->Step();
+    if (!row) {
+      return tl::unexpected(row.error());
+    }
+    if (*row) {
+      const RateCounter counter = ReadCounter(*statement);
+      if (auto done = statement->Run(); !done) {
+        return tl::unexpected(done.error());
+      }
+      return SlotAnswer{true, counter};
+    }
+  }
+  // Refused: the counter as it stands says when to come back (read after the fact; only the
+  // Retry-After figure depends on it).
+  auto counter = GetCounter(key, now);
+  if (!counter) {
+    return tl::unexpected(counter.error());
+  }
+  return SlotAnswer{false, *counter};
+}
+
+Result<void> SqliteStore::MarkSlot(std::string_view key, TimePoint now) {
+  Lease connection = BorrowForWrite();
+  auto statement = connection->Prepare(kMarkSlot, "MarkSlot");
+  if (!statement) {
+    return tl::unexpected(statement.error());
+  }
+  statement->BindText(1, key).BindTime(2, now);
+  return statement->Run();
+}
+
+Result<void> SqliteStore::ReturnSlot(std::string_view key) {
+  Lease connection = BorrowForWrite();
+  auto statement = connection->Prepare(kReturnSlot, "ReturnSlot");
+  if (!statement) {
+    return tl::unexpected(statement.error());
+  }
+  statement->BindText(1, key);
+  return statement->Run();
 }
 
 Result<void> SqliteStore::ClearCounter(std::string_view key) {

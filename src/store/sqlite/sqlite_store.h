@@ -106,6 +106,10 @@ class SqliteStore final : public UserStore, public SessionStore, public RateStor
   [[nodiscard]] Result<RateCounter> Hit(std::string_view key, Seconds window,
                                         TimePoint now) override;
   [[nodiscard]] Result<void> ClearCounter(std::string_view key) override;
+  [[nodiscard]] Result<SlotAnswer> TakeSlot(std::string_view key, const SlotRule& rule,
+                                            TimePoint now) override;
+  [[nodiscard]] Result<void> MarkSlot(std::string_view key, TimePoint now) override;
+  [[nodiscard]] Result<void> ReturnSlot(std::string_view key) override;
   [[nodiscard]] Result<void> PurgeCounters(TimePoint now) override;
 
   // AuditLog.

@@ -892,6 +892,61 @@ TYPED_TEST(StoreConformanceTest, CountsHitsInAFixedWindow) {
   EXPECT_EQ(hit->window_end, this->At(130));
 }
 
+TYPED_TEST(StoreConformanceTest, TakeSlotHonoursTheCapAndTheGrowingGap) {
+  const SlotRule rule{.limit = 5, .window = Seconds(900), .backoff = Seconds(2), .free_hits = 2};
+  // Each granted slot is marked as a failure at once, as the limiter does after a wrong password.
+  auto take = [&](int at) {
+    auto answer = this->rates().TakeSlot("slot:alice", rule, this->At(at));
+    EXPECT_THAT(answer, IsOk());
+    if (answer && answer->granted) {
+      EXPECT_THAT(this->rates().MarkSlot("slot:alice", this->At(at)), IsOk());
+    }
+    return answer.value_or(SlotAnswer{});
+  };
+  EXPECT_TRUE(take(0).granted);
+  EXPECT_TRUE(take(0).granted);
+  SlotAnswer third = take(0);
+  EXPECT_TRUE(third.granted);
+  EXPECT_EQ(third.counter.count, 3);
+  SlotAnswer refused = take(1);  // a gap of 2 s after the third
+  EXPECT_FALSE(refused.granted);
+  EXPECT_EQ(refused.counter.count, 3);
+  EXPECT_EQ(refused.counter.last_hit, this->At(0));  // a refusal writes nothing
+  EXPECT_TRUE(take(2).granted);
+  EXPECT_FALSE(take(5).granted);  // then 4 s
+  EXPECT_TRUE(take(6).granted);
+  SlotAnswer full = take(500);
+  EXPECT_FALSE(full.granted);  // 5 of 5
+  EXPECT_EQ(full.counter.window_end, this->At(900));
+  ASSERT_THAT(this->rates().ReturnSlot("slot:alice"), IsOk());
+  EXPECT_TRUE(take(500).granted);  // the slot given back
+  SlotAnswer fresh = take(900);
+  EXPECT_TRUE(fresh.granted);  // a new window
+  EXPECT_EQ(fresh.counter.count, 1);
+  ASSERT_THAT(this->rates().ReturnSlot("slot:nobody"), IsOk());
+}
+
+TYPED_TEST(StoreConformanceTest, ConcurrentTakeSlotGrantsExactlyTheLimit) {
+  // Unmarked slots (verdicts still pending) are bounded by the limit alone, spacing or not.
+  const SlotRule rule{.limit = 10, .window = Seconds(900), .backoff = Seconds(5), .free_hits = 2};
+  std::atomic<int> granted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 4; ++i) {
+        auto answer = this->rates().TakeSlot("slot:race", rule, this->At(0));
+        if (answer && answer->granted) {
+          granted.fetch_add(1);
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  EXPECT_EQ(granted.load(), 10);
+}
+
 TYPED_TEST(StoreConformanceTest, ClearsAndPurgesCounters) {
   ASSERT_THAT(this->rates().Hit("a", Seconds(60), this->At(0)), IsOk());
   ASSERT_THAT(this->rates().Hit("b", Seconds(600), this->At(0)), IsOk());
