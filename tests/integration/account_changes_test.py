@@ -1,0 +1,153 @@
+"""Changes to an account reach every credential (issue 13, findings 3, 4 and 5), against the
+real binary: a demoted admin's access token, a reset password, the owner's own password change,
+and a burst of concurrent guesses.
+
+Run: account_changes_test.py PATH/TO/sesame [unittest args].
+"""
+
+import os
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import server_test  # noqa: E402
+from server_test import Client, ServerTestCase, new_password  # noqa: E402
+from jwt_test import JwtClient, jwt_parts  # noqa: E402
+
+
+def next_second(after):
+    """Waits until the wall clock is past the whole second `after` (unix seconds): the server
+    counts token issue times in whole seconds, and documents that a token issued within the
+    second of an account change is stale too."""
+    while time.time() < after + 1:
+        time.sleep(after + 1.01 - time.time())
+
+
+class RoleChangeTest(ServerTestCase):
+    """Finding 3: a demoted admin's token stops being admin at once."""
+
+    def jwt_session(self, name, password):
+        r = self.login(name, password, mode="jwt")
+        self.assertEqual(r.status, 200, r)
+        return JwtClient(self, r, "header")
+
+    def test_a_demoted_admins_token_expires_and_cannot_promote_itself_back(self):
+        name, password, user_id = self.new_user(roles=["admin"])
+        bob = self.jwt_session(name, password)
+        self.assertEqual(bob.get("/v1/admin/users").status, 200)
+        r = self.admin.request("PATCH", "/v1/admin/users/" + user_id, json={"roles": ["user"]})
+        self.assertEqual(r.status, 200, r)
+        changed_at = int(time.time())
+        self.assertError(bob.get("/v1/admin/users"), 401, "token_expired", bearer=True)
+        r = bob.request("PATCH", "/v1/admin/users/" + user_id, json={"roles": ["admin"]})
+        self.assertError(r, 401, "token_expired", bearer=True)
+        next_second(changed_at)
+        bob.refresh()
+        self.assertEqual(jwt_parts(bob.access)[1]["roles"], ["user"])
+        self.assertError(bob.get("/v1/admin/users"), 403, "forbidden")
+        r = bob.request("PATCH", "/v1/admin/users/" + user_id, json={"roles": ["admin"]})
+        self.assertError(r, 403, "forbidden")
+        self.assertEqual(self.admin.get("/v1/admin/users/" + user_id).json["user"]["roles"],
+                         ["user"])
+
+    def test_session_mode_sees_the_new_roles_on_the_next_request(self):
+        name, password, user_id = self.new_user(roles=["admin"])
+        bob = self.session(name, password)
+        self.assertEqual(bob.get("/v1/admin/users").status, 200)
+        r = self.admin.request("PATCH", "/v1/admin/users/" + user_id, json={"roles": []})
+        self.assertEqual(r.status, 200, r)
+        self.assertError(bob.get("/v1/admin/users"), 403, "forbidden")
+
+
+class PasswordResetTest(ServerTestCase):
+    """Finding 4: an administrator's reset ends every credential; the owner's own change keeps
+    the session that made it and ends the others."""
+
+    def test_an_admin_reset_revokes_session_access_and_refresh_tokens(self):
+        name, password, user_id = self.new_user()
+        session = self.session(name, password)
+        r = self.login(name, password, mode="jwt")
+        jwt = JwtClient(self, r, "header")
+        r = self.admin.request("PATCH", "/v1/admin/users/" + user_id,
+                               json={"password": new_password()})
+        self.assertEqual(r.status, 200, r)
+        self.assertRevoked(session)
+        self.assertError(jwt.me(), 401, "session_revoked", bearer=True)
+        self.assertEqual(jwt.refresh_request().status, 401)
+
+    def test_the_command_line_reset_revokes_too(self):
+        name, password, _ = self.new_user()
+        session = self.session(name, password)
+        self.server.cli("user", "passwd", name, "--password-stdin", input=new_password() + "\n")
+        self.assertRevoked(session)
+
+    def test_the_owner_changes_it_keeping_this_session_and_ending_the_others(self):
+        name, password, _ = self.new_user()
+        here = self.session(name, password, transport="cookie")
+        elsewhere = self.session(name, password)
+        fresh = new_password()
+        r = here.request("POST", "/v1/auth/password",
+                         json={"current_password": password, "new_password": fresh})
+        self.assertEqual(r.status, 204, r)
+        self.server.remember_secret(fresh)
+        self.assertAlive(here)
+        self.assertRevoked(elsewhere)
+        self.assertError(self.login(name, password), 401, "invalid_credentials")
+        self.assertEqual(self.login(name, fresh).status, 200)
+
+    def test_the_owner_change_needs_csrf_and_the_right_current_password(self):
+        name, password, _ = self.new_user()
+        here = self.session(name, password, transport="cookie")
+        body = {"current_password": password, "new_password": new_password()}
+        r = self.server.request("POST", "/v1/auth/password", json=body, headers={
+            "Cookie": "sesame_session=" + here.token, "Origin": self.server.origin})
+        self.assertError(r, 403, "csrf_failed")
+        r = here.request("POST", "/v1/auth/password",
+                         json={"current_password": "wrong-" + password, "new_password": "x" * 12})
+        self.assertError(r, 401, "invalid_credentials")
+        self.assertAlive(here)
+
+
+class ConcurrentGuessesTest(ServerTestCase):
+    """Finding 5: a burst of simultaneous wrong passwords runs no more checks than the cap."""
+
+    CONFIG = {"server": {"workers": 8},
+              "limits": {"login_failures_per_user": "10 per 15m"}}
+
+    def test_thirty_simultaneous_guesses_run_at_most_ten_checks(self):
+        name, password, _ = self.new_user()
+        barrier = threading.Barrier(30)
+        statuses = []
+        lock = threading.Lock()
+
+        def guess(i):
+            barrier.wait()
+            r = self.login(name, "wrong-%d-%s" % (i, password))
+            with lock:
+                statuses.append(r.status)
+
+        threads = [threading.Thread(target=guess, args=(i,)) for i in range(30)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        checked = statuses.count(401)
+        self.assertLessEqual(checked, 10, statuses)
+        self.assertEqual(checked + statuses.count(429) + statuses.count(503), 30, statuses)
+        # The owner, from the same host, is now limited too: no more than the cap was spent.
+        self.assertEqual(self.login(name, password).status, 429)
+
+
+def main():
+    argv = list(sys.argv)
+    if len(argv) > 1 and not argv[1].startswith("-"):
+        server_test.BINARY = os.path.abspath(argv.pop(1))
+    program = unittest.main(argv=argv, exit=False)
+    sys.exit(0 if program.result.wasSuccessful() else 1)
+
+
+if __name__ == "__main__":
+    main()
