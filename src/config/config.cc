@@ -298,8 +298,6 @@ const std::vector<Key>& Keys() {
                  Parsed(&C::limits, &C::Limits::login_backoff, ParseDuration),
                  DurationOut(&C::limits, &C::Limits::login_backoff)});
     k.push_back(ListKey("oauth", "clients", &C::oauth, &C::OAuth::clients));
-    k.push_back({"audit", "retention", Parsed(&C::audit, &C::Audit::retention, ParseDuration),
-                 DurationOut(&C::audit, &C::Audit::retention)});
     k.push_back({"store", "users",
                  [](Config& c, std::string_view v) -> Result<void> {
                    if (v != "sqlite" && !v.starts_with("postgresql://") &&
@@ -464,9 +462,6 @@ Result<void> Validate(const Config& c) {
     if (!IpNetwork::Parse(proxy)) {
       return Bad("server.trusted_proxies: \"" + proxy + "\" is not an IP address or CIDR");
     }
-  }
-  if (c.audit.retention.count() <= 0) {
-    return Bad("audit.retention: must be above zero");
   }
   return {};
 }
