@@ -141,13 +141,5 @@ class ConcurrentGuessesTest(ServerTestCase):
         self.assertEqual(self.login(name, password).status, 429)
 
 
-def main():
-    argv = list(sys.argv)
-    if len(argv) > 1 and not argv[1].startswith("-"):
-        server_test.BINARY = os.path.abspath(argv.pop(1))
-    program = unittest.main(argv=argv, exit=False)
-    sys.exit(0 if program.result.wasSuccessful() else 1)
-
-
 if __name__ == "__main__":
-    main()
+    server_test.suite_main()

@@ -2036,6 +2036,16 @@ class TimingTest(ServerTestCase):
                              "unknown %.2f ms vs wrong password %.2f ms" % (mu * 1e3, mw * 1e3))
 
 
+def suite_main():
+    """main() of a suite built on this harness: SCRIPT PATH/TO/sesame [unittest args]."""
+    global BINARY
+    argv = list(sys.argv)
+    if len(argv) > 1 and not argv[1].startswith("-"):
+        BINARY = os.path.abspath(argv.pop(1))
+    program = unittest.main(module="__main__", argv=argv, exit=False)
+    sys.exit(0 if program.result.wasSuccessful() else 1)
+
+
 def main():
     global BINARY
     argv = list(sys.argv)
