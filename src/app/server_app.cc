@@ -5,12 +5,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <filesystem>
-#include <mutex>
 #include <thread>
 #include <utility>
 
+#include "app/maintenance.h"
 #include "app/node.h"
 #include "auth/access_tokens.h"
 #include "auth/key_publisher.h"
@@ -40,91 +39,6 @@ class PoolBackground final : public auth::Background {
 
  private:
   http::WorkerPool* pool_ = nullptr;
-};
-
-// Follows the store's change feed (revocations made by the command line or other nodes) and
-// purges expired records, on its own thread so no request waits for it. It polls every 250 ms;
-// with Redis, the subscriber pokes it the moment another node appends to the feed, and asks
-// for a full resynchronisation after every (re)connection.
-class Maintenance {
- public:
-  // A change was published: follow the feed now.
-  void Poke() {
-    {
-      std::lock_guard lock(mu_);
-      poked_ = true;
-    }
-    wake_.notify_all();
-  }
-  // The subscription was (re)established: reload everything that may have been missed.
-  void Resync() {
-    {
-      std::lock_guard lock(mu_);
-      resync_ = true;
-    }
-    wake_.notify_all();
-  }
-
-  Maintenance(Node& node, auth::KeyPublisher& keys, auth::RevocationFeed& feed)
-      : node_(node), keys_(keys), feed_(feed), thread_([this] { Loop(); }) {}
-  ~Maintenance() {
-    {
-      std::lock_guard lock(mu_);
-      stop_ = true;
-    }
-    wake_.notify_all();
-    thread_.join();
-  }
-
- private:
-  void Loop() {
-    auto next_purge = std::chrono::steady_clock::now() + std::chrono::minutes(1);
-    std::unique_lock lock(mu_);
-    while (!stop_) {
-      const bool resync = std::exchange(resync_, false);
-      poked_ = false;
-      lock.unlock();
-      if (resync) {
-        if (auto done = node_.sessions().Resynchronize(node_.revocations().horizon()); !done) {
-          spdlog::warn("resynchronising with the session store: {}", done.error().detail);
-          Resync();  // again on the next round
-        } else {
-          spdlog::info("following the session store's changes (revocations reach this node)");
-        }
-      } else if (auto followed = node_.sessions().FollowChanges(); !followed) {
-        spdlog::warn("change feed: {}", followed.error().detail);
-      }
-      feed_.Advance(node_.sessions().change_cursor());  // wakes GET /v1/revocations long-polls
-      if (auto refreshed = keys_.Refresh(); !refreshed) {
-        spdlog::warn("key ring not reloaded (still serving the previous keys): {}",
-                     refreshed.error().detail);
-      }
-      if (std::chrono::steady_clock::now() >= next_purge) {
-        const TimePoint now = node_.clock().Now();
-        // Revoked and expired sessions stay a day (or as long as an access token lives, if
-        // longer: the revocation set is rebuilt from them at start) so late requests get
-        // session_revoked rather than invalid_token, then go.
-        (void)node_.session_store().PurgeSessions(
-            now - std::max(Seconds(86400), node_.revocations().horizon() + Seconds(60)));
-        node_.revocations().Prune(now);
-        (void)node_.rates().PurgeCounters(now);
-        next_purge = std::chrono::steady_clock::now() + std::chrono::minutes(10);
-      }
-      lock.lock();
-      wake_.wait_for(lock, std::chrono::milliseconds(250),
-                     [this] { return stop_ || poked_ || resync_; });
-    }
-  }
-
-  Node& node_;
-  auth::KeyPublisher& keys_;
-  auth::RevocationFeed& feed_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stop_ = false;    // guarded by mu_
-  bool poked_ = false;   // guarded by mu_
-  bool resync_ = false;  // guarded by mu_
-  std::thread thread_;
 };
 
 bool IsLoopbackHost(std::string_view listen) {
@@ -352,7 +266,7 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
       revocation_feed.Stop();
       server.Stop();
     });
-    Maintenance maintenance(node, **keys, revocation_feed);
+    Maintenance maintenance(node, **keys, revocation_feed, config.audit.retention);
     // Several nodes: another node's revocation reaches this one's revocation set (access
     // JWTs) through Redis pub/sub in milliseconds; after every (re)subscription the node
     // reloads what it may have missed. Session secrets are checked in Redis on every request
