@@ -298,6 +298,8 @@ const std::vector<Key>& Keys() {
                  Parsed(&C::limits, &C::Limits::login_backoff, ParseDuration),
                  DurationOut(&C::limits, &C::Limits::login_backoff)});
     k.push_back(ListKey("oauth", "clients", &C::oauth, &C::OAuth::clients));
+    k.push_back({"audit", "retention", Parsed(&C::audit, &C::Audit::retention, ParseDuration),
+                 DurationOut(&C::audit, &C::Audit::retention)});
     k.push_back({"store", "users",
                  [](Config& c, std::string_view v) -> Result<void> {
                    if (v != "sqlite" && !v.starts_with("postgresql://") &&
@@ -457,6 +459,9 @@ Result<void> Validate(const Config& c) {
     if (!origin.starts_with("http://") && !origin.starts_with("https://")) {
       return Bad("server.allowed_origins: \"" + origin + "\" is not an http(s) origin");
     }
+  }
+  if (c.audit.retention.count() <= 0) {
+    return Bad("audit.retention: must be above zero");
   }
   for (const std::string& proxy : c.server.trusted_proxies) {
     if (!IpNetwork::Parse(proxy)) {

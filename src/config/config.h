@@ -79,6 +79,10 @@ struct Config {
     // HASH is the SHA-256 (base64url) of the service's API key (`sesame keys api-key NAME`).
     std::vector<std::string> clients;
   } oauth;
+  struct Audit {
+    // Audit events older than this are deleted by the maintenance thread, in bounded batches.
+    Seconds retention{90 * 24 * 3600};
+  } audit;
   struct Store {
     std::string users = "sqlite";     // sqlite | postgresql://...
     std::string sessions = "sqlite";  // sqlite | redis://...

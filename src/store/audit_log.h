@@ -33,6 +33,10 @@ class AuditLog {
   // Newest first; only events of `user_id` when it is not empty.
   [[nodiscard]] virtual Result<std::vector<AuditEvent>> Recent(std::string_view user_id,
                                                                size_t limit) = 0;
+  // Deletes events older than `before`, looking at no more than the `batch` oldest events (so
+  // one call does bounded work whatever the log's size); returns how many it deleted. Events
+  // are appended in time order, so the old ones are always at the head.
+  [[nodiscard]] virtual Result<size_t> PurgeAudit(TimePoint before, size_t batch) = 0;
 };
 
 }  // namespace sesame::store

@@ -562,4 +562,17 @@ Result<std::vector<AuditEvent>> MemoryStore::Recent(std::string_view user_id, si
   return events;
 }
 
+Result<size_t> MemoryStore::PurgeAudit(TimePoint before, size_t batch) {
+  std::lock_guard lock(mu_);
+  if (auto available = CheckAvailable(); !available) {
+    return tl::unexpected(available.error());
+  }
+  const size_t head = std::min(batch, audit_events_.size());
+  const auto end = std::remove_if(audit_events_.begin(), audit_events_.begin() + head,
+                                  [before](const AuditEvent& e) { return e.at < before; });
+  const auto purged = static_cast<size_t>((audit_events_.begin() + head) - end);
+  audit_events_.erase(end, audit_events_.begin() + head);
+  return purged;
+}
+
 }  // namespace sesame::store

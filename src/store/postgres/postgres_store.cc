@@ -66,6 +66,11 @@ constexpr PostgresStatement kInsertAuditEvent{
     "insert_audit_event",
     "INSERT INTO audit_events (at, type, user_id, actor_id, session_id, ip, detail) "
     "VALUES ($1, $2, $3, $4, $5, $6, $7)"};
+// Only the `batch` oldest rows are looked at (by the primary key): bounded work per call.
+constexpr PostgresStatement kPurgeAuditEvents{
+    "purge_audit_events",
+    "DELETE FROM audit_events WHERE id IN "
+    "(SELECT id FROM audit_events ORDER BY id LIMIT $2) AND at < $1"};
 constexpr PostgresStatement kRecentAuditEvents{
     "recent_audit_events",
     "SELECT id, at, type, user_id, actor_id, session_id, ip, detail FROM audit_events "
@@ -543,6 +548,20 @@ Result<std::vector<AuditEvent>> PostgresStore::Recent(std::string_view user_id, 
     return tl::unexpected(rows.error());
   }
   return ReadAuditEvents(*rows, kOperation);
+}
+
+Result<size_t> PostgresStore::PurgeAudit(TimePoint before, size_t batch) {
+  constexpr std::string_view kOperation = "PurgeAudit";
+  auto lease = Borrow(kOperation);
+  if (!lease) {
+    return tl::unexpected(lease.error());
+  }
+  auto deleted = (*lease)->Execute(
+      kPurgeAuditEvents, PostgresParams().Time(before).Int(LimitParameter(batch)), kOperation);
+  if (!deleted) {
+    return tl::unexpected(deleted.error());
+  }
+  return static_cast<size_t>(deleted->affected_rows());
 }
 
 }  // namespace sesame::store

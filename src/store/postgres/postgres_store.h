@@ -86,6 +86,7 @@ class PostgresStore final : public UserStore, public AuditLog {
   [[nodiscard]] Result<void> Append(const AuditEvent& event) override;
   [[nodiscard]] Result<std::vector<AuditEvent>> Recent(std::string_view user_id,
                                                        size_t limit) override;
+  [[nodiscard]] Result<size_t> PurgeAudit(TimePoint before, size_t batch) override;
 
  private:
   class Lease;  // a borrowed connection, given back (or dropped, if broken) when destroyed

@@ -145,6 +145,10 @@ constexpr std::string_view kReturnSlot =
 constexpr std::string_view kPurgeCounters = "DELETE FROM rate_counters WHERE window_end < ?1";
 
 // Audit log.
+// Only the `batch` oldest rows are looked at (by the primary key): bounded work per call.
+constexpr std::string_view kPurgeAuditEvents =
+    "DELETE FROM audit_events WHERE id IN "
+    "(SELECT id FROM audit_events ORDER BY id LIMIT ?2) AND at < ?1";
 constexpr std::string_view kInsertAuditEvent =
     "INSERT INTO audit_events (at, type, user_id, actor_id, session_id, ip, detail) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
@@ -1226,6 +1230,19 @@ Result<std::vector<AuditEvent>> SqliteStore::Recent(std::string_view user_id, si
     statement->BindText(1, user_id).BindInt(2, LimitParameter(limit));
   }
   return ReadRows<AuditEvent>(*statement, kOperation, ReadAuditEvent);
+}
+
+Result<size_t> SqliteStore::PurgeAudit(TimePoint before, size_t batch) {
+  Lease connection = BorrowForWrite();
+  auto statement = connection->Prepare(kPurgeAuditEvents, "PurgeAudit");
+  if (!statement) {
+    return tl::unexpected(statement.error());
+  }
+  statement->BindTime(1, before).BindInt(2, LimitParameter(batch));
+  if (auto done = statement->Run(); !done) {
+    return tl::unexpected(done.error());
+  }
+  return static_cast<size_t>(connection->changes());
 }
 
 }  // namespace sesame::store

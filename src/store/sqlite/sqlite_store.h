@@ -116,6 +116,7 @@ class SqliteStore final : public UserStore, public SessionStore, public RateStor
   [[nodiscard]] Result<void> Append(const AuditEvent& event) override;
   [[nodiscard]] Result<std::vector<AuditEvent>> Recent(std::string_view user_id,
                                                        size_t limit) override;
+  [[nodiscard]] Result<size_t> PurgeAudit(TimePoint before, size_t batch) override;
 
  private:
   class Lease;  // a borrowed connection, given back when destroyed

@@ -985,6 +985,26 @@ TYPED_TEST(StoreConformanceTest, HitIsAtomicAcrossThreads) {
 
 // Audit log.
 
+TYPED_TEST(StoreConformanceTest, PurgesOldAuditEventsInBoundedBatches) {
+  for (int i = 0; i < 5; ++i) {
+    AuditEvent event;
+    event.at = this->At(i);
+    event.type = "login_failed";
+    event.detail = "event " + std::to_string(i);
+    ASSERT_THAT(this->audit().Append(event), IsOk());
+  }
+  auto purged = this->audit().PurgeAudit(this->At(3), 2);  // looks at the two oldest only
+  ASSERT_THAT(purged, IsOk());
+  EXPECT_EQ(*purged, 2u);
+  EXPECT_EQ(this->audit().PurgeAudit(this->At(3), 100).value(), 1u);
+  EXPECT_EQ(this->audit().PurgeAudit(this->At(3), 100).value(), 0u);
+  auto left = this->audit().Recent("", 100);
+  ASSERT_THAT(left, IsOk());
+  ASSERT_EQ(left->size(), 2u);
+  EXPECT_EQ((*left)[0].detail, "event 4");
+  EXPECT_EQ((*left)[1].detail, "event 3");
+}
+
 TYPED_TEST(StoreConformanceTest, AuditLogReadsNewestFirstAndFiltersByUser) {
   for (int i = 0; i < 5; ++i) {
     AuditEvent event;
