@@ -187,12 +187,16 @@ Result<std::string> AccessTokens::ExpiredSessionId(std::string_view token) const
     return tl::unexpected(unverified.error());
   }
   const int64_t exp = *unverified->exp;
-  if (exp > ToUnixSeconds(clock_.Now()) - policy_.leeway.count()) {
-    return MakeError(ErrorCode::kInvalidToken, "the token has not expired");
-  }
-  auto claims = keys_.current()->verifier->Verify(token, FromUnixSeconds(exp - 1));
+  const bool expired = exp <= ToUnixSeconds(clock_.Now()) - policy_.leeway.count();
+  auto claims =
+      keys_.current()->verifier->Verify(token, expired ? FromUnixSeconds(exp - 1) : clock_.Now());
   if (!claims) {
     return tl::unexpected(claims.error());
+  }
+  // A token within its life is renewable only when an account change made its claims stale.
+  if (!expired &&
+      revocations_.Standing(*claims->sid, *claims->sub, *claims->iat) != TokenStanding::kStale) {
+    return MakeError(ErrorCode::kInvalidToken, "the token has not expired");
   }
   return std::string(*claims->sid);
 }

@@ -68,10 +68,11 @@ class AccessTokens {
   // The verified claims (for introspection), revocation included. Bypasses the cache.
   [[nodiscard]] Result<jose::Claims> Inspect(std::string_view token) const;
 
-  // The session id of a token that is authentic and was valid until it expired: signature,
-  // issuer, audience and type as Authenticate checks them, at the moment before its exp. For
-  // the pages, which offer to refresh such a session (its refresh cookie decides). kInvalidToken
-  // for anything else, including a token that has not expired.
+  // The session id of a token that is authentic and was valid until it expired (signature,
+  // issuer, audience and type as Authenticate checks them, at the moment before its exp), or
+  // whose claims an account change made stale. For the pages, which offer to refresh such a
+  // session (its refresh cookie decides). kInvalidToken for anything else, including a live
+  // token.
   [[nodiscard]] Result<std::string> ExpiredSessionId(std::string_view token) const;
 
   size_t cached() const;

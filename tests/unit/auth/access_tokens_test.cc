@@ -146,6 +146,20 @@ TEST_F(AccessTokensTest, TamperedTokensAreInvalidAndNotCached) {
   EXPECT_THAT(tokens->Authenticate(same_tail), HasError(ErrorCode::kInvalidToken));
 }
 
+TEST_F(AccessTokensTest, AStaleTokenExpiresAndNamesItsSessionForTheRefreshPage) {
+  const std::string token = Issue();
+  ASSERT_THAT(tokens->Authenticate(token), IsOk());
+  // The user's roles changed in the second the token was issued: stale at once, cache or not.
+  revocations.Publish(Revocation{Revocation::Kind::kUserClaims, "u_1", clock.Now()});
+  EXPECT_THAT(tokens->Authenticate(token), HasError(ErrorCode::kTokenExpired));
+  auto session_id = tokens->ExpiredSessionId(token);
+  ASSERT_THAT(session_id, IsOk());
+  EXPECT_EQ(*session_id, "s_session1");
+  // A token issued after that second is live again.
+  clock.Advance(Seconds(1));
+  EXPECT_THAT(tokens->Authenticate(Issue()), IsOk());
+}
+
 TEST_F(AccessTokensTest, AnExpiredAuthenticTokenStillNamesItsSessionForTheRefreshPage) {
   const std::string token = Issue();
   // Not expired yet (nor within the leeway): no.
