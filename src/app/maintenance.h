@@ -4,9 +4,9 @@
 // following the store's change feed (revocations made by the command line or other nodes, and
 // the GET /v1/revocations long-polls it wakes), reloading the key ring, and purging what has
 // outlived its use (ended sessions, the change feed, rate counters, audit events older than
-// audit.retention, in bounded batches). It polls every 250 ms; with Redis, the subscriber pokes
-// it the moment another node appends to the feed, and asks for a full resynchronisation after
-// every (re)connection.
+// audit.retention, in bounded batches), and counting live sessions once a minute for /metrics. It
+// polls every 250 ms; with Redis, the subscriber pokes it the moment another node appends to the
+// feed, and asks for a full resynchronisation after every (re)connection.
 //
 // Poke() and Resync() from any thread. The node, keys and feed must outlive it; the destructor
 // stops and joins the thread.
@@ -43,6 +43,7 @@ class Maintenance {
   void Loop();
   void FollowOrResync(bool resync);
   void Purge();
+  void CountSessions();
 
   Node& node_;
   auth::KeyPublisher& keys_;

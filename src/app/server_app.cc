@@ -9,7 +9,9 @@
 #include <thread>
 #include <utility>
 
+#include "app/build_info.h"
 #include "app/maintenance.h"
+#include "app/metrics_listener.h"
 #include "app/node.h"
 #include "auth/access_tokens.h"
 #include "auth/key_publisher.h"
@@ -176,6 +178,12 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
                              {}};
   context.revocation_feed = &revocation_feed;
   context.feed_pool = &feed_pool;
+  context.metrics_on_main_listener = config.server.metrics_listen.empty();
+  auto metrics_token = LoadMetricsToken(config.server.metrics_token);
+  if (!metrics_token) {
+    return tl::unexpected(metrics_token.error());
+  }
+  context.metrics_token_hash = *metrics_token;
   http::Router router;
   http::AddAllRoutes(router, context);
   http::Metrics metrics(router.RouteNames());
@@ -225,9 +233,14 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
     http::AppendFamily(out, "sesame_audit_write_failures_total", "counter",
                        "Audit events that could not be written.",
                        {{"", static_cast<double>(node.audit().failed_writes())}});
-    auto active = node.session_store().CountLiveSessions(node.clock().Now());
-    http::AppendFamily(out, "sesame_sessions_active", "gauge", "Live sessions in the store.",
-                       {{"", active ? static_cast<double>(*active) : -1.0}});
+    http::AppendFamily(
+        out, "sesame_sessions_active", "gauge",
+        "Live sessions in the store, counted once a minute (-1 before the first count).",
+        {{"", static_cast<double>(c.sessions_active.load(std::memory_order_relaxed))}});
+    http::AppendFamily(out, "sesame_build_info", "gauge", "The running build.",
+                       {{"version=\"" + std::string(BuildVersion()) + "\",commit=\"" +
+                             std::string(BuildCommit()) + "\"",
+                         1.0}});
     http::AppendFamily(out, "sesame_worker_queue_depth", "gauge",
                        "Tasks queued or running per pool.",
                        {{"pool=\"argon2\"", static_cast<double>(cpu_pool.in_flight())},
@@ -256,6 +269,17 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
         "admin --role admin --data-dir {}",
         ec ? std::string("sesame") : self.string(), config.server.data_dir);
   }
+  std::unique_ptr<MetricsListener> metrics_listener;
+  if (!config.server.metrics_listen.empty()) {
+    auto started = MetricsListener::Start(config.server.metrics_listen, context, access_log);
+    if (!started) {
+      return tl::unexpected(started.error());
+    }
+    metrics_listener = std::move(*started);
+    spdlog::info("metrics on http://{}:{}/metrics",
+                 config.server.metrics_listen.substr(0, config.server.metrics_listen.rfind(':')),
+                 metrics_listener->port());
+  }
   if (options.on_listening) {
     options.on_listening(*port);
   }
@@ -280,6 +304,7 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
           [] { spdlog::warn("lost the session store's change subscription; reconnecting"); });
     }
     server.Run();
+    metrics_listener.reset();
     spdlog::info("shutting down: draining worker pools");
   }
   revocation_feed.Stop();

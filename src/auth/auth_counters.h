@@ -19,6 +19,9 @@ struct AuthCounters {
   std::atomic<uint64_t> refreshes_ok{0};
   std::atomic<uint64_t> refreshes_race{0};
   std::atomic<uint64_t> refreshes_theft{0};
+  // Live sessions in the store, counted off the request path (app/maintenance.h) so a /metrics
+  // scrape costs no store work; -1 until the first count.
+  std::atomic<int64_t> sessions_active{-1};
 
   static void Bump(std::atomic<uint64_t>& counter, uint64_t by = 1) {
     counter.fetch_add(by, std::memory_order_relaxed);

@@ -36,6 +36,14 @@ std::optional<IpAddress> IpAddress::Parse(std::string_view text) {
   return address;
 }
 
+bool IpAddress::IsLoopback() const {
+  if (is_v4_) {
+    return bytes_[0] == 127;
+  }
+  constexpr std::array<uint8_t, 16> kLoopback6 = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  return bytes_ == kLoopback6;
+}
+
 std::string IpAddress::ToString() const {
   char out[INET6_ADDRSTRLEN];
   inet_ntop(is_v4_ ? AF_INET : AF_INET6, bytes_.data(), out, sizeof(out));

@@ -21,6 +21,8 @@ class IpAddress {
   static std::optional<IpAddress> Parse(std::string_view text);
 
   bool is_v4() const { return is_v4_; }
+  // 127.0.0.0/8 or ::1.
+  bool IsLoopback() const;
   // Canonical text: dotted quad for IPv4, RFC 5952 for IPv6.
   std::string ToString() const;
   // The network of `prefix_bits` around this address (bits counted in the address's own

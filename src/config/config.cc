@@ -183,24 +183,35 @@ std::string RedactUrl(const std::string& url) {
   return url.substr(0, colon + 1) + "***" + url.substr(at);
 }
 
+// A HOST:PORT key of [server] (empty allowed when optional).
+Setter HostPort(std::string Config::Server::*field, bool optional) {
+  return [field, optional](Config& c, std::string_view v) -> Result<void> {
+    if (optional && v.empty()) {
+      c.server.*field = std::string();
+      return {};
+    }
+    const size_t colon = v.rfind(':');
+    int port = 0;
+    if (colon == std::string_view::npos || colon == 0 ||
+        std::from_chars(v.data() + colon + 1, v.data() + v.size(), port).ec != std::errc() ||
+        port < 0 || port > 65535) {
+      return Bad("expected HOST:PORT, like 127.0.0.1:8080, got \"" + std::string(v) + "\"");
+    }
+    c.server.*field = std::string(v);
+    return {};
+  };
+}
+
 const std::vector<Key>& Keys() {
   static const std::vector<Key> keys = [] {
     using C = Config;
     std::vector<Key> k;
-    k.push_back(
-        {"server", "listen",
-         [](Config& c, std::string_view v) -> Result<void> {
-           const size_t colon = v.rfind(':');
-           int port = 0;
-           if (colon == std::string_view::npos || colon == 0 ||
-               std::from_chars(v.data() + colon + 1, v.data() + v.size(), port).ec != std::errc() ||
-               port < 0 || port > 65535) {
-             return Bad("expected HOST:PORT, like 127.0.0.1:8080, got \"" + std::string(v) + "\"");
-           }
-           c.server.listen = std::string(v);
-           return {};
-         },
-         StringOut(&C::server, &C::Server::listen)});
+    k.push_back({"server", "listen", HostPort(&C::Server::listen, /*optional=*/false),
+                 StringOut(&C::server, &C::Server::listen)});
+    k.push_back({"server", "metrics_listen", HostPort(&C::Server::metrics_listen, true),
+                 StringOut(&C::server, &C::Server::metrics_listen)});
+    k.push_back({"server", "metrics_token", String(&C::server, &C::Server::metrics_token),
+                 StringOut(&C::server, &C::Server::metrics_token)});
     k.push_back({"server", "data_dir", String(&C::server, &C::Server::data_dir),
                  StringOut(&C::server, &C::Server::data_dir)});
     k.push_back({"server", "public_url", String(&C::server, &C::Server::public_url),

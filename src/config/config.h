@@ -34,6 +34,10 @@ struct Config {
     int64_t workers = 0;     // argon2id threads; 0: one per core, capped by memory
     int64_t max_connections = 10000;
     bool access_log = true;  // one JSON line per request on stdout
+    // HOST:PORT of a listener of its own for /metrics (then not served on `listen`); empty: none.
+    std::string metrics_listen;
+    // A file holding the bearer token /metrics requires (and that shows /readyz's detail).
+    std::string metrics_token;
   } server;
   struct Auth {
     std::string default_mode = "session";      // session | jwt

@@ -5,6 +5,7 @@
 // referenced object must outlive the router.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -69,8 +70,14 @@ struct RouteContext {
   auth::RefreshService* refresh = nullptr;
   // Store reachability for /readyz (blocking; runs on the store pool).
   std::function<Result<void>()> check_ready;
-  // Extra metric families for /metrics (blocking; runs on the store pool).
+  // Extra metric families for /metrics: counters and gauges only, never a store call (a scrape
+  // is O(1) and runs on the io thread).
   std::function<void(std::string&)> render_metrics;
+  // /metrics is served on the main listener unless server.metrics_listen gives it one of its
+  // own. With a token (server.metrics_token) it needs `Authorization: Bearer <token>`, which
+  // also shows /readyz's detail to callers that are not on loopback.
+  bool metrics_on_main_listener = true;
+  std::optional<auth::SecretHash> metrics_token_hash = std::nullopt;
   // GET /v1/revocations (both null: not served): what wakes its long-polls, and the pool they
   // block on, apart from the store pool so that held requests never starve store calls.
   auth::RevocationFeed* revocation_feed = nullptr;

@@ -15,6 +15,8 @@ void AddSessionRoutes(Router& router, const RouteContext& context);  // /v1/sess
 void AddAccountRoutes(Router& router, const RouteContext& context);  // /v1/users
 void AddAdminRoutes(Router& router, const RouteContext& context);    // /v1/admin/...
 void AddOpsRoutes(Router& router, const RouteContext& context);      // healthz, readyz, metrics
+// GET /metrics alone: AddOpsRoutes adds it unless the context gives it a listener of its own.
+void AddMetricsRoute(Router& router, const RouteContext& context);
 void AddKeyRoutes(Router& router, const RouteContext& context);      // /.well-known/jwks.json
 void AddPageRoutes(Router& router, const RouteContext& context);     // /login, /, /devices
 void AddAdminPages(Router& router, const RouteContext& context);     // /admin...

@@ -29,6 +29,15 @@ TEST(IpAddress, RefusesAnythingButABareAddress) {
   }
 }
 
+TEST(IpAddress, KnowsLoopback) {
+  EXPECT_TRUE(IpAddress::Parse("127.0.0.1")->IsLoopback());
+  EXPECT_TRUE(IpAddress::Parse("127.9.9.9")->IsLoopback());
+  EXPECT_TRUE(IpAddress::Parse("::1")->IsLoopback());
+  EXPECT_TRUE(IpAddress::Parse("::ffff:127.0.0.1")->IsLoopback());
+  EXPECT_FALSE(IpAddress::Parse("128.0.0.1")->IsLoopback());
+  EXPECT_FALSE(IpAddress::Parse("::2")->IsLoopback());
+}
+
 TEST(IpAddress, NetworkTextMasksTheHostBits) {
   EXPECT_EQ(IpAddress::Parse("203.0.113.77")->NetworkText(24), "203.0.113.0/24");
   EXPECT_EQ(IpAddress::Parse("2001:db8:1:2:3:4:5:6")->NetworkText(64), "2001:db8:1:2::/64");
