@@ -83,7 +83,7 @@ class ForwardedForTest(ServerTestCase):
     untrusted entry is the client."""
 
     CONFIG = {"server": {"trusted_proxies": ["127.0.0.1"]},
-              "limits": {"login_failures_per_user": "10 per 15m"}}
+              "limits": {"login_failures_per_user": "10 per 15m", "login_backoff": "30s"}}
 
     def raw_login(self, name, password, xff_lines):
         body = ('{"username":"%s","password":"%s","transport":"header"}'
@@ -148,7 +148,7 @@ class HaproxyTest(unittest.TestCase):
         cls.server = SesameServer(server_test.BINARY, config=merge_config(
             server_test.BASE_CONFIG,
             {"server": {"trusted_proxies": ["127.0.0.2"]},
-             "limits": {"login_failures_per_user": "10 per 15m"}}))
+             "limits": {"login_failures_per_user": "10 per 15m", "login_backoff": "30s"}}))
         port = free_port()
         config = """
 global
@@ -168,9 +168,13 @@ backend sesame
         try:
             cls.proxy = Program(lambda path: [haproxy, "-db", "-f", path], config, port, "haproxy")
         except BaseException:
-            cls.server.close()
+            cls.server.close()  # tearDownClass does not run after a failed setUpClass
             raise
-        cls.server.add_user("carol", "carol-password-1")
+        try:
+            cls.server.add_user("carol", "carol-password-1")
+        except BaseException:
+            cls.tearDownClass()
+            raise
 
     @classmethod
     def tearDownClass(cls):
@@ -213,7 +217,8 @@ class DualStackTest(unittest.TestCase):
     def setUpClass(cls):
         server_test.require_binary()
         cls.server = SesameServer(server_test.BINARY, listen="[::]:0", config=merge_config(
-            server_test.BASE_CONFIG, {"limits": {"login_failures_per_user": "10 per 15m"}}))
+            server_test.BASE_CONFIG,
+            {"limits": {"login_failures_per_user": "10 per 15m", "login_backoff": "30s"}}))
         cls.server.add_user("dave", "dave-password-1")
 
     @classmethod
@@ -335,14 +340,19 @@ http {
         try:
             cls.nginx = Program(lambda path: [nginx, "-c", path], config, port, "nginx")
         except BaseException:
-            cls.server.close()
+            cls.server.close()  # tearDownClass does not run after a failed setUpClass
             raise
-        cls.server.add_user("erin", "erin-password-1")
-        r = cls.server.request("POST", "/v1/auth/login", headers={"Origin": cls.origin}, json={
-            "username": "erin", "password": "erin-password-1", "transport": "cookie"})
-        assert r.status == 200, r
-        cls.cookie = "sesame_session=" + r.cookies()["sesame_session"][0]
-        cls.csrf = r.json["csrf_token"]
+        try:
+            cls.server.add_user("erin", "erin-password-1")
+            r = cls.server.request("POST", "/v1/auth/login", headers={"Origin": cls.origin},
+                                   json={"username": "erin", "password": "erin-password-1",
+                                         "transport": "cookie"})
+            assert r.status == 200, r
+            cls.cookie = "sesame_session=" + r.cookies()["sesame_session"][0]
+            cls.csrf = r.json["csrf_token"]
+        except BaseException:
+            cls.tearDownClass()
+            raise
 
     @classmethod
     def tearDownClass(cls):
