@@ -17,9 +17,9 @@ void AddAdminRoutes(Router& router, const RouteContext& context);    // /v1/admi
 void AddOpsRoutes(Router& router, const RouteContext& context);      // healthz, readyz, metrics
 // GET /metrics alone: AddOpsRoutes adds it unless the context gives it a listener of its own.
 void AddMetricsRoute(Router& router, const RouteContext& context);
-void AddKeyRoutes(Router& router, const RouteContext& context);      // /.well-known/jwks.json
-void AddPageRoutes(Router& router, const RouteContext& context);     // /login, /, /devices
-void AddAdminPages(Router& router, const RouteContext& context);     // /admin...
+void AddKeyRoutes(Router& router, const RouteContext& context);   // /.well-known/jwks.json
+void AddPageRoutes(Router& router, const RouteContext& context);  // /login, /, /devices
+void AddAdminPages(Router& router, const RouteContext& context);  // /admin...
 // GET /v1/revocations: the revocation feed for services that verify access JWTs themselves.
 void AddRevocationRoutes(Router& router, const RouteContext& context);
 
