@@ -138,9 +138,9 @@ Result<std::unique_ptr<Node>> Node::Open(const config::Config& config, NodeOptio
   node->accounts_ = std::make_unique<auth::AccountService>(
       *node->users_, *node->sessions_, *node->audit_, *node->hasher_, *node->clock_);
   if (options.with_login) {
-    auto login =
-        auth::LoginService::Create(*node->users_, *node->sessions_, *node->limiter_, *node->audit_,
-                                   *node->hasher_, *node->clock_, node->counters_);
+    auto login = auth::LoginService::Create(*node->users_, *node->sessions_, *node->limiter_,
+                                            *node->audit_, *node->hasher_, *node->clock_,
+                                            node->counters_, &node->login_events_);
     if (!login) {
       return tl::unexpected(login.error());
     }

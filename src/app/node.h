@@ -6,6 +6,8 @@
 // PostgreSQL and Redis as the servers (store.users, store.sessions).
 // This is the only place that names a store backend. Thread-safe once built.
 
+#include <unistd.h>
+
 #include <memory>
 #include <string>
 
@@ -13,6 +15,7 @@
 #include "auth/audit_trail.h"
 #include "auth/auth_counters.h"
 #include "auth/background.h"
+#include "auth/login_event_log.h"
 #include "auth/login_limiter.h"
 #include "auth/login_service.h"
 #include "auth/refresh_service.h"
@@ -93,6 +96,8 @@ class Node {
   std::unique_ptr<auth::LoginLimiter> limiter_;
   std::unique_ptr<auth::SessionService> sessions_;
   std::unique_ptr<auth::AccountService> accounts_;
+  // Failed and throttled logins, one JSON line each on stderr (fail2ban).
+  const auth::LoginEventLog login_events_{STDERR_FILENO};
   std::unique_ptr<auth::LoginService> login_;
   std::unique_ptr<auth::RefreshService> refresh_;
 };

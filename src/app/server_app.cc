@@ -260,6 +260,14 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
   if (!policy.cookie.secure) {
     spdlog::info("cookies without Secure: plain http on loopback (development)");
   }
+  if (!IsLoopbackHost(config.server.listen) && config.server.trusted_proxies.empty()) {
+    // API.md "TLS": serving plain http to the network is a mistake unless a proxy in front
+    // terminates TLS, and then the proxy must be trusted or every client is the proxy.
+    spdlog::warn(
+        "listening on {} over plain http with no server.trusted_proxies: terminate TLS at a "
+        "proxy and list it in server.trusted_proxies, or every client shares its address",
+        config.server.listen);
+  }
   if (auto users = node.accounts().Count(); users && *users == 0) {
     // There is no default account and never a default password: say how to make the first.
     std::error_code ec;

@@ -9,7 +9,8 @@ namespace sesame::auth {
 
 Result<std::unique_ptr<LoginService>> LoginService::Create(
     store::UserStore& users, SessionService& sessions, LoginLimiter& limiter, AuditTrail& audit,
-    const crypto::PasswordHasher& hasher, const Clock& clock, AuthCounters& counters) {
+    const crypto::PasswordHasher& hasher, const Clock& clock, AuthCounters& counters,
+    const LoginEventLog* events) {
   // A hash of a random password nobody knows, with the current parameters: verifying against
   // it costs what verifying a real user's password costs.
   auto dummy = hasher.Hash(crypto::RandomToken());
@@ -17,12 +18,13 @@ Result<std::unique_ptr<LoginService>> LoginService::Create(
     return tl::unexpected(dummy.error());
   }
   return std::make_unique<LoginService>(users, sessions, limiter, audit, hasher, clock, counters,
-                                        std::move(*dummy));
+                                        std::move(*dummy), events);
 }
 
 LoginService::LoginService(store::UserStore& users, SessionService& sessions, LoginLimiter& limiter,
                            AuditTrail& audit, const crypto::PasswordHasher& hasher,
-                           const Clock& clock, AuthCounters& counters, std::string dummy_hash)
+                           const Clock& clock, AuthCounters& counters, std::string dummy_hash,
+                           const LoginEventLog* events)
     : users_(users),
       sessions_(sessions),
       limiter_(limiter),
@@ -30,7 +32,8 @@ LoginService::LoginService(store::UserStore& users, SessionService& sessions, Lo
       hasher_(hasher),
       clock_(clock),
       counters_(counters),
-      dummy_hash_(std::move(dummy_hash)) {}
+      dummy_hash_(std::move(dummy_hash)),
+      events_(events) {}
 
 Result<LoginResult> LoginService::Login(const LoginRequest& request) {
   auto name = NormalizeUsername(request.username);
@@ -45,6 +48,7 @@ Result<LoginResult> LoginService::Login(const LoginRequest& request) {
   if (!attempt) {
     if (attempt.error().code == ErrorCode::kRateLimited) {
       AuthCounters::Bump(counters_.logins_rate_limited);
+      LogEvent("login_throttled", name->display, request.ip, attempt.error().detail);
     }
     return tl::unexpected(attempt.error());
   }
@@ -61,13 +65,15 @@ Result<LoginResult> LoginService::Login(const LoginRequest& request) {
     return tl::unexpected(matches.error());
   }
   if (user == nullptr) {
-    return tl::unexpected(Fail(name->key, {}, request.ip, *attempt, "unknown user"));
+    return tl::unexpected(Fail(name->display, name->key, {}, request.ip, *attempt, "unknown user"));
   }
   if (!*matches) {
-    return tl::unexpected(Fail(name->key, user->id, request.ip, *attempt, "wrong password"));
+    return tl::unexpected(
+        Fail(name->display, name->key, user->id, request.ip, *attempt, "wrong password"));
   }
   if (user->is_disabled) {
-    return tl::unexpected(Fail(name->key, user->id, request.ip, *attempt, "account disabled"));
+    return tl::unexpected(
+        Fail(name->display, name->key, user->id, request.ip, *attempt, "account disabled"));
   }
   if (auto cleared = limiter_.RecordSuccess(name->key, request.ip); !cleared) {
     return tl::unexpected(cleared.error());
@@ -128,8 +134,8 @@ Result<void> LoginService::ChangePassword(const PasswordChange& change) {
     return tl::unexpected(matches.error());
   }
   if (!*matches) {
-    return tl::unexpected(
-        Fail(user.username_key, user.id, change.ip, *attempt, "wrong current password"));
+    return tl::unexpected(Fail(user.username, user.username_key, user.id, change.ip, *attempt,
+                               "wrong current password"));
   }
   if (auto cleared = limiter_.RecordSuccess(user.username_key, change.ip); !cleared) {
     return cleared;
@@ -155,9 +161,18 @@ Result<void> LoginService::ChangePassword(const PasswordChange& change) {
   return {};
 }
 
-Error LoginService::Fail(std::string_view username_key, std::string_view user_id,
-                         std::string_view ip, int64_t attempt, std::string_view why) {
+void LoginService::LogEvent(std::string_view event, std::string_view username, std::string_view ip,
+                            std::string_view reason) const {
+  if (events_ != nullptr) {
+    events_->Write(event, username, ip, reason);
+  }
+}
+
+Error LoginService::Fail(std::string_view username, std::string_view username_key,
+                         std::string_view user_id, std::string_view ip, int64_t attempt,
+                         std::string_view why) {
   AuthCounters::Bump(counters_.logins_failed);
+  LogEvent("login_failed", username, ip, why);
   const Actor actor{{}, std::string(ip)};
   if (auto marked = limiter_.RecordFailure(username_key, ip, clock_.Now()); !marked) {
     return marked.error();

@@ -15,6 +15,7 @@
 
 #include "auth/audit_trail.h"
 #include "auth/auth_counters.h"
+#include "auth/login_event_log.h"
 #include "auth/login_limiter.h"
 #include "auth/session_service.h"
 #include "common/clock.h"
@@ -51,9 +52,11 @@ struct LoginResult {
 class LoginService {
  public:
   // kInternal if the dummy hash cannot be made (argon2id broken).
+  // `events` (may be null) gets a line per failed or throttled login.
   [[nodiscard]] static Result<std::unique_ptr<LoginService>> Create(
       store::UserStore& users, SessionService& sessions, LoginLimiter& limiter, AuditTrail& audit,
-      const crypto::PasswordHasher& hasher, const Clock& clock, AuthCounters& counters);
+      const crypto::PasswordHasher& hasher, const Clock& clock, AuthCounters& counters,
+      const LoginEventLog* events = nullptr);
 
   // kInvalidRequest (shape), kInvalidCredentials, kRateLimited (with retry_after),
   // kForbidden (device limit with on_limit = refuse), kUnavailable.
@@ -71,12 +74,14 @@ class LoginService {
 
   LoginService(store::UserStore& users, SessionService& sessions, LoginLimiter& limiter,
                AuditTrail& audit, const crypto::PasswordHasher& hasher, const Clock& clock,
-               AuthCounters& counters, std::string dummy_hash);
+               AuthCounters& counters, std::string dummy_hash, const LoginEventLog* events);
 
  private:
   // A failed check of admitted attempt number `attempt`: counted, audited, one answer.
-  Error Fail(std::string_view username_key, std::string_view user_id, std::string_view ip,
-             int64_t attempt, std::string_view why);
+  Error Fail(std::string_view username, std::string_view username_key, std::string_view user_id,
+             std::string_view ip, int64_t attempt, std::string_view why);
+  void LogEvent(std::string_view event, std::string_view username, std::string_view ip,
+                std::string_view reason) const;
 
   store::UserStore& users_;
   SessionService& sessions_;
@@ -86,6 +91,7 @@ class LoginService {
   const Clock& clock_;
   AuthCounters& counters_;
   const std::string dummy_hash_;
+  const LoginEventLog* const events_;
 };
 
 }  // namespace sesame::auth

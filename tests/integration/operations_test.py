@@ -5,6 +5,7 @@ Run: operations_test.py PATH/TO/sesame [unittest args].
 """
 
 import http.client
+import json
 import os
 import secrets as pyrandom
 import shutil
@@ -46,6 +47,29 @@ class AuditRetentionTest(ServerTestCase):
         r = self.admin.request("PATCH", "/v1/admin/users/" + user_id, json={"disabled": True})
         self.assertEqual(r.status, 200, r)
         self.assertIn("user_disabled", [t for t, _ in self.details()])
+
+
+class LoginEventLogTest(ServerTestCase):
+    """Failed and throttled logins are one JSON line each on stderr, for fail2ban."""
+
+    CONFIG = {"limits": {"login_backoff": "30s"}}
+
+    def test_failed_and_throttled_logins_are_json_lines(self):
+        name, password, _ = self.new_user()
+        statuses = [self.login(name, "wrong-%d-%s" % (i, password)).status for i in range(4)]
+        self.assertEqual(statuses, [401, 401, 401, 429])
+        self.login("nobody-" + name, password)
+        events = []
+        for line in self.server.stderr().splitlines():
+            if line.startswith('{"event":'):
+                events.append(json.loads(line))
+        mine = [e for e in events if e["username"] in (name, "nobody-" + name)]
+        self.assertEqual([(e["event"], e["reason"]) for e in mine], [
+            ("login_failed", "wrong password")] * 3 + [
+            ("login_throttled", mine[3]["reason"]), ("login_failed", "unknown user")])
+        for e in mine:
+            self.assertEqual(set(e), {"event", "username", "ip", "reason"})
+            self.assertEqual(e["ip"], "127.0.0.1")
 
 
 class MetricsTest(unittest.TestCase):

@@ -76,7 +76,7 @@ TEST(LoginService, RehashesWhenTheParametersChanged) {
   auto stronger = crypto::PasswordHasher::Create(crypto::Argon2Params{2, 128 * 1024});
   ASSERT_THAT(stronger, IsOk());
   LoginService login(f.store, f.sessions, f.limiter, f.audit, *stronger, f.clock, f.counters,
-                     *stronger->Hash("dummy-password"));
+                     *stronger->Hash("dummy-password"), nullptr);
   LoginRequest request;
   request.username = "alice";
   request.password = "password-1";
