@@ -29,6 +29,24 @@ std::string CsrfInput(std::string_view session_id) {
   return std::string("sesame-csrf\n").append(session_id);
 }
 
+std::string DeviceInput(std::string_view user_id, int64_t epoch, int64_t issued) {
+  std::string input = "sesame-device\n";
+  input.append(user_id).append("\n").append(std::to_string(epoch)).append("\n");
+  input.append(std::to_string(issued));
+  return input;
+}
+
+// A non-negative decimal without a leading zero (one spelling per number); nullopt otherwise.
+std::optional<int64_t> CanonicalNumber(std::string_view text) {
+  int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || text.size() > kMaxGenerationDigits || ec != std::errc() ||
+      end != text.data() + text.size() || value < 0 || (text.size() > 1 && text[0] == '0')) {
+    return std::nullopt;
+  }
+  return value;
+}
+
 bool IsIdChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
          c == '-';
@@ -125,6 +143,46 @@ std::string SessionSecrets::CsrfToken(std::string_view session_id) const {
   std::array<uint8_t, kMacSize> mac{};
   key_.Sign(CsrfInput(session_id), mac);
   return Base64UrlEncode(mac);
+}
+
+std::string SessionSecrets::DeviceToken(std::string_view user_id, int64_t epoch,
+                                        TimePoint issued_at) const {
+  const int64_t issued = ToUnixSeconds(issued_at);
+  std::array<uint8_t, kMacSize> mac{};
+  key_.Sign(DeviceInput(user_id, epoch, issued), mac);
+  std::string token(user_id);
+  token.append(".").append(std::to_string(epoch)).append(".").append(std::to_string(issued));
+  token.append(".");
+  Base64UrlEncodeAppend(mac, token);
+  return token;
+}
+
+bool SessionSecrets::IsValidDeviceToken(std::string_view token, std::string_view user_id,
+                                        int64_t epoch, TimePoint now, Seconds max_age) const {
+  // "<user id>.<epoch>.<issued>.<mac>": the user id is ours (no dot in it), so split from it.
+  if (token.size() <= user_id.size() || !token.starts_with(user_id) ||
+      token[user_id.size()] != '.') {
+    return false;
+  }
+  const std::string_view rest = token.substr(user_id.size() + 1);
+  const size_t dot1 = rest.find('.');
+  const size_t dot2 = dot1 == std::string_view::npos ? dot1 : rest.find('.', dot1 + 1);
+  if (dot2 == std::string_view::npos) {
+    return false;
+  }
+  const auto token_epoch = CanonicalNumber(rest.substr(0, dot1));
+  const auto issued = CanonicalNumber(rest.substr(dot1 + 1, dot2 - dot1 - 1));
+  const std::string_view mac_text = rest.substr(dot2 + 1);
+  if (!token_epoch || *token_epoch != epoch || !issued || mac_text.size() != kMacText) {
+    return false;
+  }
+  const int64_t age = ToUnixSeconds(now) - *issued;
+  if (age < -60 || age > max_age.count()) {  // a minute of clock skew between nodes
+    return false;
+  }
+  std::array<uint8_t, kMacSize> mac{};
+  const auto decoded = Base64UrlDecodeInto(mac_text, mac);
+  return decoded && *decoded == kMacSize && key_.Verify(DeviceInput(user_id, epoch, *issued), mac);
 }
 
 }  // namespace sesame::auth

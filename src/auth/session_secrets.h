@@ -8,7 +8,8 @@
 //   generation, a token of any older generation is recognised as ours (theft) rather than
 //   garbage;
 // - the CSRF token of a jwt-mode session, so a cookie request carrying an access JWT can be
-//   checked for CSRF without a store read.
+//   checked for CSRF without a store read;
+// - the device token that lets a known device past the account-wide failed-login limit.
 // The key lives in the data directory (mode 0600); every node of a deployment needs the same.
 // Immutable; thread-safe.
 
@@ -17,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/clock.h"
 #include "common/result.h"
 #include "common/secret_bytes.h"
 #include "crypto/hmac_key.h"
@@ -41,6 +43,15 @@ class SessionSecrets {
   std::optional<RefreshTokenParts> OpenRefreshToken(std::string_view token) const;
 
   std::string CsrfToken(std::string_view session_id) const;
+
+  // The device token of API.md "Device cookie": "<user id>.<epoch>.<issued unix s>.<mac>",
+  // bound to the user and to the user's device epoch (moved by a password change or "sign out
+  // everywhere", which so invalidates every earlier token).
+  std::string DeviceToken(std::string_view user_id, int64_t epoch, TimePoint issued_at) const;
+  // Whether `token` is a device token this server minted for `user_id` at `epoch`, issued at
+  // most `max_age` before `now` (MAC checked in constant time).
+  bool IsValidDeviceToken(std::string_view token, std::string_view user_id, int64_t epoch,
+                          TimePoint now, Seconds max_age) const;
 
  private:
   explicit SessionSecrets(crypto::HmacKey key) : key_(std::move(key)) {}

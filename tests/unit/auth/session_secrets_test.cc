@@ -82,5 +82,27 @@ TEST(SessionSecretsTest, MakesThenReusesAPrivateKeyFile) {
               HasError(ErrorCode::kInvalidKey));
 }
 
+TEST(SessionSecretsTest, DeviceTokensAreBoundToUserEpochAndAge) {
+  const SessionSecrets secrets = Secrets('k');
+  const TimePoint issued = FromUnixSeconds(1'800'000'000);
+  const Seconds year(365 * 86400);
+  const std::string token = secrets.DeviceToken("u_alice", 3, issued);
+  EXPECT_TRUE(secrets.IsValidDeviceToken(token, "u_alice", 3, issued + Seconds(10), year));
+  EXPECT_FALSE(secrets.IsValidDeviceToken(token, "u_bob", 3, issued, year));    // another user
+  EXPECT_FALSE(secrets.IsValidDeviceToken(token, "u_alice", 4, issued, year));  // epoch moved
+  EXPECT_FALSE(secrets.IsValidDeviceToken(token, "u_alice", 3, issued + year + Seconds(1), year));
+  EXPECT_FALSE(Secrets('x').IsValidDeviceToken(token, "u_alice", 3, issued, year));  // other key
+  std::string tampered = token;
+  tampered[tampered.size() - 3] = tampered[tampered.size() - 3] == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(secrets.IsValidDeviceToken(tampered, "u_alice", 3, issued, year));
+  for (const std::string& bad : {std::string(), std::string("u_alice"), std::string("u_alice."),
+                                 "u_alice.03" + token.substr(token.find('.', 8)), token + "x",
+                                 token.substr(0, token.size() - 1)}) {
+    EXPECT_FALSE(secrets.IsValidDeviceToken(bad, "u_alice", 3, issued, year)) << bad;
+  }
+  // A refresh MAC or CSRF token never passes as a device token (domain separation).
+  EXPECT_NE(secrets.DeviceToken("s_1", 0, issued).substr(4), secrets.CsrfToken("s_1"));
+}
+
 }  // namespace
 }  // namespace sesame::auth
