@@ -1,8 +1,8 @@
 #pragma once
 
 // UserStore: accounts (username, argon2id hash, roles, disabled flag). The domain (auth/)
-// normalises usernames before they get here: `username` is the NFC form shown to people and
-// `username_key` the NFC case-folded form that is unique. A store that cannot answer (down,
+// normalises usernames before they get here: `username` is the NFKC form shown to people and
+// `username_key` the NFKC case-folded form that is unique. A store that cannot answer (down,
 // locked, full, corrupt) returns kUnavailable, never "not found". Implementations are
 // thread-safe.
 
@@ -19,8 +19,8 @@ namespace sesame::store {
 
 struct User {
   std::string id;             // opaque, public ("u_" + random)
-  std::string username;       // NFC, as the user wrote it
-  std::string username_key;   // NFC + case fold: the unique key
+  std::string username;       // NFKC, as the user wrote it
+  std::string username_key;   // NFKC case fold: the unique key
   std::string password_hash;  // argon2id encoded hash (never a password)
   std::vector<std::string> roles;
   bool is_disabled = false;

@@ -51,6 +51,12 @@ def unique_name(prefix="user"):
     return "%s%d-%s" % (prefix, next(_names), pyrandom.token_hex(3))
 
 
+def full_width(text):
+    """ASCII letters, digits and punctuation as their full-width forms (U+FF01-U+FF5E), which
+    NFKC maps back."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
 def new_password():
     return "pw-" + pyrandom.token_urlsafe(15)
 
@@ -473,13 +479,15 @@ class LoginTest(ServerTestCase):
         # The user who only mistyped can still log in.
         self.assertEqual(self.login(name, password).status, 200)
 
-    def test_username_is_nfc_and_case_insensitive(self):
+    def test_username_is_nfkc_and_case_insensitive(self):
         composed = unicodedata.normalize("NFC", "\u00c9mile" + unique_name(""))
         name, password, _ = self.new_user(name=composed)
         for label, variant in [("as created", name),
                                ("lower case", name.lower()),
                                ("upper case", name.upper()),
-                               ("decomposed (NFD)", unicodedata.normalize("NFD", name))]:
+                               ("decomposed (NFD)", unicodedata.normalize("NFD", name)),
+                               ("full-width (NFKC)", full_width(name)),
+                               ("full-width upper case", full_width(name.upper()))]:
             with self.subTest(label):
                 r = self.login(variant, password)
                 self.assertEqual(r.status, 200, r)
