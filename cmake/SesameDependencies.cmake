@@ -25,9 +25,9 @@ if(CCACHE_PROGRAM)
   set(CMAKE_CXX_COMPILER_LAUNCHER ${CCACHE_PROGRAM})
 endif()
 
-# ICU (libicu-dev): usernames' NFKC, case folding, default-ignorable and bidi properties.
-# Only src/auth links it.
-find_package(ICU 72 REQUIRED COMPONENTS uc)
+# ICU (libicu-dev): usernames' NFKC, case folding, default-ignorable and bidi properties (uc),
+# and UTS #39 confusable skeletons (uspoof, in i18n). Only src/auth links it.
+find_package(ICU 72 REQUIRED COMPONENTS uc i18n)
 
 # Boost.Beast/Asio 1.81 (libboost1.81-dev): header-only parts; C++20 coroutines.
 find_package(Boost 1.81.0 EXACT REQUIRED CONFIG)
