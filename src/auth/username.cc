@@ -5,6 +5,7 @@
 #include <unicode/unistr.h>
 #include <unicode/utf8.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <optional>
@@ -44,6 +45,13 @@ std::string CodePointName(char32_t c) {
   char buffer[16];
   std::snprintf(buffer, sizeof buffer, "U+%04X", static_cast<unsigned>(c));
   return buffer;
+}
+
+// What a terminal would not show as it is stored, or would reorder.
+bool IsHidden(UChar32 c) {
+  return IsControl(static_cast<char32_t>(c)) || u_isUWhiteSpace(c) ||
+         u_hasBinaryProperty(c, UCHAR_BIDI_CONTROL) ||
+         u_hasBinaryProperty(c, UCHAR_DEFAULT_IGNORABLE_CODE_POINT);
 }
 
 // The rules every character of an NFKC username obeys, most specific first, so the message
@@ -124,6 +132,32 @@ Result<std::string> FoldUsername(std::string_view text) {
     return MakeError(ErrorCode::kInvalidRequest, "username is not valid UTF-8");
   }
   return Normalize(&icu::Normalizer2::getNFKCCasefoldInstance, text);
+}
+
+std::string PrintableUsername(std::string_view text) {
+  std::string out;
+  const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
+  const auto length = static_cast<int32_t>(std::min<size_t>(text.size(), INT32_MAX));
+  int32_t i = 0;
+  while (i < length) {
+    const int32_t start = i;
+    UChar32 c = 0;
+    U8_NEXT(bytes, i, length, c);
+    if (c < 0) {
+      for (int32_t b = start; b < i; ++b) {
+        char buffer[8];
+        std::snprintf(buffer, sizeof buffer, "<0x%02X>", static_cast<unsigned>(bytes[b]));
+        out += buffer;
+      }
+    } else if (IsHidden(c)) {
+      out += '<';
+      out += CodePointName(static_cast<char32_t>(c));
+      out += '>';
+    } else {
+      out.append(text.substr(static_cast<size_t>(start), static_cast<size_t>(i - start)));
+    }
+  }
+  return out;
 }
 
 Result<void> CheckPasswordShape(std::string_view password) {

@@ -28,6 +28,11 @@ struct Username {
 // the rules, for comparing it with names made under them. kInvalidRequest if not UTF-8.
 [[nodiscard]] Result<std::string> FoldUsername(std::string_view text);
 
+// `text` (a stored name) made safe for a log line or a terminal: control, white-space, bidi
+// control and other default-ignorable code points are written as <U+XXXX>, ill-formed bytes as
+// <0xXX>, everything else as it is. A name stored before the rules may hold any of them.
+[[nodiscard]] std::string PrintableUsername(std::string_view text);
+
 [[nodiscard]] Result<void> CheckPasswordShape(std::string_view password);
 
 }  // namespace sesame::auth

@@ -151,6 +151,18 @@ TEST(FoldUsername, FoldsLikeNormalizeButDropsWhatTheRulesRefuse) {
   EXPECT_THAT(FoldUsername("\xff"), HasError(ErrorCode::kInvalidRequest));
 }
 
+TEST(PrintableUsername, ShowsWhatATerminalWouldHideOrReorder) {
+  EXPECT_EQ(PrintableUsername("Jos\xc3\xa9"), "Jos\xc3\xa9");
+  EXPECT_EQ(PrintableUsername("\xd0\xb0"
+                              "dmin"),
+            "\xd0\xb0"
+            "dmin");
+  EXPECT_EQ(PrintableUsername("ad\xe2\x80\xaemin"), "ad<U+202E>min");
+  EXPECT_EQ(PrintableUsername("admin\xe2\x80\x8b"), "admin<U+200B>");
+  EXPECT_EQ(PrintableUsername("a\tb c\n"), "a<U+0009>b<U+0020>c<U+000A>");
+  EXPECT_EQ(PrintableUsername("a\xff\xc3"), "a<0xFF><0xC3>");
+}
+
 TEST(CheckPasswordShape, EightTo1024CharactersSpacesAllowed) {
   EXPECT_THAT(CheckPasswordShape("1234567"), HasError(ErrorCode::kInvalidRequest));
   EXPECT_THAT(CheckPasswordShape("correct horse"), IsOk());
