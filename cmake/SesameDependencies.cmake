@@ -25,12 +25,9 @@ if(CCACHE_PROGRAM)
   set(CMAKE_CXX_COMPILER_LAUNCHER ${CCACHE_PROGRAM})
 endif()
 
-# libunistring: Unicode NFC and case folding for usernames (no .pc file in Debian 12).
-find_path(UNISTRING_INCLUDE_DIR uninorm.h REQUIRED)
-find_library(UNISTRING_LIBRARY unistring REQUIRED)
-add_library(sesame_unistring INTERFACE)
-target_include_directories(sesame_unistring SYSTEM INTERFACE ${UNISTRING_INCLUDE_DIR})
-target_link_libraries(sesame_unistring INTERFACE ${UNISTRING_LIBRARY})
+# ICU (libicu-dev): usernames' NFKC, case folding, default-ignorable and bidi properties (uc),
+# and UTS #39 confusable skeletons (uspoof, in i18n). Only src/auth links it.
+find_package(ICU 72 REQUIRED COMPONENTS uc i18n)
 
 # Boost.Beast/Asio 1.81 (libboost1.81-dev): header-only parts; C++20 coroutines.
 find_package(Boost 1.81.0 EXACT REQUIRED CONFIG)

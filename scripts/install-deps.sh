@@ -9,7 +9,7 @@ packages=(
   # libraries the core links
   libssl-dev libsodium-dev libsimdjson-dev nlohmann-json3-dev libexpected-dev
   libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
-  libboost1.81-dev libsqlite3-dev libunistring-dev
+  libboost1.81-dev libsqlite3-dev libicu-dev
   libhiredis-dev libpq-dev          # the Redis and PostgreSQL stores
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev

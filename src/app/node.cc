@@ -102,6 +102,16 @@ Result<std::unique_ptr<Node>> Node::Open(const config::Config& config, NodeOptio
   }
   node->backend_ = backends;
 
+  // Before any service can create an account: a lookalike of an account from before skeletons
+  // must not slip in while that account has none.
+  auto backfill = auth::BackfillUsernameSkeletons(*node->users_);
+  if (!backfill) {
+    Error error = backfill.error();
+    error.detail = "username skeletons: " + error.detail;
+    return tl::unexpected(error);
+  }
+  node->skeleton_backfill_ = std::move(*backfill);
+
   crypto::Argon2Params params;
   params.ops_limit = static_cast<uint64_t>(config.password.argon2_iterations);
   params.mem_limit_bytes = static_cast<size_t>(config.password.argon2_memory_bytes);

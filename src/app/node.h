@@ -22,6 +22,7 @@
 #include "auth/revocation_set.h"
 #include "auth/session_secrets.h"
 #include "auth/session_service.h"
+#include "auth/skeleton_backfill.h"
 #include "common/clock.h"
 #include "common/result.h"
 #include "config/config.h"
@@ -72,6 +73,11 @@ class Node {
   // other nodes over pub/sub), else null.
   store::RedisStore* redis_store() { return redis_; }
 
+  // What the start-up back-fill of username skeletons did (auth/skeleton_backfill.h): Open
+  // runs it for every caller, so the command line never creates a lookalike of an account
+  // from before skeletons; the server logs it.
+  const auth::SkeletonBackfillReport& skeleton_backfill() const { return skeleton_backfill_; }
+
   // Store reachability (for /readyz).
   [[nodiscard]] Result<void> CheckReady();
 
@@ -100,6 +106,7 @@ class Node {
   const auth::LoginEventLog login_events_{STDERR_FILENO};
   std::unique_ptr<auth::LoginService> login_;
   std::unique_ptr<auth::RefreshService> refresh_;
+  auth::SkeletonBackfillReport skeleton_backfill_;
 };
 
 // The session policy the configuration describes.

@@ -16,6 +16,8 @@
 #include "auth/access_tokens.h"
 #include "auth/key_publisher.h"
 #include "auth/revocation_feed.h"
+#include "auth/skeleton_backfill.h"
+#include "auth/username.h"
 #include "http/access_log.h"
 #include "http/metrics.h"
 #include "http/request_auth.h"
@@ -61,6 +63,38 @@ size_t Cores() {
   return std::max<size_t>(1, std::thread::hardware_concurrency());
 }
 
+// Once per start. Usernames go through PrintableUsername: names from before the rules may hold
+// bidi controls, which would reorder the log line on an operator's terminal. A later lookalike
+// keeps no skeleton for good, so it would be reported at every start: disabling it is how an
+// operator settles it, and a disabled account is reported no more.
+void LogSkeletonBackfill(const auth::SkeletonBackfillReport& report) {
+  if (report.filled > 0) {
+    spdlog::info("gave {} existing account(s) the confusable skeleton of their username",
+                 report.filled);
+  }
+  for (const auth::SkeletonCollision& collision : report.collisions) {
+    if (collision.account.is_disabled) {
+      continue;
+    }
+    spdlog::warn(
+        "usernames that look alike: account '{}' ({}) has the confusable skeleton (UTS #39) of "
+        "the older account '{}' ({}); both are kept as they are. Disable the later one if it "
+        "impersonates the other (a disabled one is not reported).",
+        auth::PrintableUsername(collision.account.username), collision.account.id,
+        auth::PrintableUsername(collision.holder.username), collision.holder.id);
+  }
+  for (const store::User& user : report.outdated_keys) {
+    if (user.is_disabled) {
+      continue;
+    }
+    spdlog::warn(
+        "account '{}' ({}) was named under earlier username rules (before NFKC; with full-width "
+        "or invisible characters): it is kept as it is, but logging in by that name no longer "
+        "finds it",
+        auth::PrintableUsername(user.username), user.id);
+  }
+}
+
 }  // namespace
 
 bool CookiesAreSecure(const config::Config& config) {
@@ -101,6 +135,7 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
     return tl::unexpected(opened.error());
   }
   Node& node = **opened;
+  LogSkeletonBackfill(node.skeleton_backfill());
 
   // The signing key ring: created on first start, reloaded when `sesame keys rotate` changes it.
   const auto alg = jose::ParseAlgorithm(config.jwt.algorithm);

@@ -4,6 +4,7 @@
 
 #include "auth/ids.h"
 #include "auth/username.h"
+#include "auth/username_skeleton.h"
 
 namespace sesame::auth {
 
@@ -47,6 +48,11 @@ Result<store::User> AccountService::CreateUser(std::string_view username, std::s
   if (!name) {
     return tl::unexpected(name.error());
   }
+  // Of the key, not the display: "Admin" and "аdmin" must meet, and skeletons keep case.
+  auto skeleton = UsernameSkeleton(name->key);
+  if (!skeleton) {
+    return tl::unexpected(skeleton.error());
+  }
   if (auto ok = CheckPasswordShape(password); !ok) {
     return tl::unexpected(ok.error());
   }
@@ -62,6 +68,7 @@ Result<store::User> AccountService::CreateUser(std::string_view username, std::s
   user.id = NewUserId();
   user.username = std::move(name->display);
   user.username_key = std::move(name->key);
+  user.username_skeleton = std::move(*skeleton);
   user.password_hash = std::move(*hash);
   user.roles = std::move(*clean_roles);
   user.created_at = clock_.Now();

@@ -2,7 +2,8 @@
 
 // Accounts: creating users, changing passwords, roles and the disabled flag, listing. Used by
 // the admin API, registration and the command line alike, so each rule lives once:
-// usernames are normalised (auth/username.h), passwords hashed with argon2id (blocking: call
+// usernames are normalised (auth/username.h) and may not look like a taken one
+// (auth/username_skeleton.h), passwords hashed with argon2id (blocking: call
 // from a worker, never an io thread), disabling a user revokes every session, and every
 // change is audited. Thread-safe; collaborators must outlive it.
 
@@ -28,7 +29,8 @@ class AccountService {
   AccountService(store::UserStore& users, SessionService& sessions, AuditTrail& audit,
                  const crypto::PasswordHasher& hasher, const Clock& clock);
 
-  // kInvalidRequest (shape), kUsernameTaken, kUnavailable.
+  // kInvalidRequest (shape), kUsernameTaken (the key, or the confusable skeleton, is another
+  // user's), kUnavailable.
   [[nodiscard]] Result<store::User> CreateUser(std::string_view username, std::string_view password,
                                                const std::vector<std::string>& roles,
                                                const Actor& actor);

@@ -51,6 +51,12 @@ def unique_name(prefix="user"):
     return "%s%d-%s" % (prefix, next(_names), pyrandom.token_hex(3))
 
 
+def full_width(text):
+    """ASCII letters, digits and punctuation as their full-width forms (U+FF01-U+FF5E), which
+    NFKC maps back."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
 def new_password():
     return "pw-" + pyrandom.token_urlsafe(15)
 
@@ -473,13 +479,15 @@ class LoginTest(ServerTestCase):
         # The user who only mistyped can still log in.
         self.assertEqual(self.login(name, password).status, 200)
 
-    def test_username_is_nfc_and_case_insensitive(self):
+    def test_username_is_nfkc_and_case_insensitive(self):
         composed = unicodedata.normalize("NFC", "\u00c9mile" + unique_name(""))
         name, password, _ = self.new_user(name=composed)
         for label, variant in [("as created", name),
                                ("lower case", name.lower()),
                                ("upper case", name.upper()),
-                               ("decomposed (NFD)", unicodedata.normalize("NFD", name))]:
+                               ("decomposed (NFD)", unicodedata.normalize("NFD", name)),
+                               ("full-width (NFKC)", full_width(name)),
+                               ("full-width upper case", full_width(name.upper()))]:
             with self.subTest(label):
                 r = self.login(variant, password)
                 self.assertEqual(r.status, 200, r)
@@ -958,6 +966,96 @@ class RegistrationTest(ServerTestCase):
             r = self.server.request("POST", "/v1/users",
                                     form={"username": "zed", "password": "12345678"})
             self.assertError(r, 400, "invalid_request")
+
+
+class LookalikeUsernameTest(ServerTestCase):
+    """Finding 7 of the audit (issue 13): names that look like a taken one, or hide characters,
+    were accepted as new accounts and passed on raw in X-Sesame-Username."""
+
+    CONFIG = {"auth": {"registration": "open"}}
+
+    ZWSP = "\u200b"
+    RLO = "\u202e"
+    CYRILLIC_A = "\u0430"
+
+    def create(self, route, name):
+        body = {"username": name, "password": new_password()}
+        if route == "admin":
+            return self.admin.request("POST", "/v1/admin/users", json=body)
+        return self.server.request("POST", "/v1/users", json=body)
+
+    def assertRefusedLookalikes(self, base):
+        """`base` exists and has an "a": each of the audit's four tricks on it is refused."""
+        self.assertIn("a", base)
+        for route in ("registration", "admin"):
+            with self.subTest(route=route, trick="zero-width space"):
+                r = self.create(route, base + self.ZWSP)
+                self.assertError(r, 400, "invalid_request")
+                self.assertIn("default-ignorable", r.json["message"])
+            with self.subTest(route=route, trick="full width"):
+                self.assertError(self.create(route, full_width(base.upper())), 409,
+                                 "username_taken")
+            with self.subTest(route=route, trick="Cyrillic a"):
+                self.assertError(self.create(route, base.replace("a", self.CYRILLIC_A, 1)), 409,
+                                 "username_taken")
+            with self.subTest(route=route, trick="right-to-left override"):
+                r = self.create(route, base[:2] + self.RLO + base[2:])
+                self.assertError(r, 400, "invalid_request")
+                self.assertIn("bidi", r.json["message"])
+
+    def test_the_audits_four_names_beside_admin(self):
+        # "admin" itself was made by `sesame user add` when the class started.
+        self.assertRefusedLookalikes(ADMIN_NAME)
+        r = self.admin.get("/v1/admin/users?search=dmin")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([u["username"] for u in r.json["users"]], [ADMIN_NAME])
+
+    def test_lookalikes_of_a_registered_name(self):
+        base = unique_name("audit")
+        self.assertEqual(self.create("registration", base).status, 201)
+        self.assertRefusedLookalikes(base)
+
+    def test_the_first_of_two_lookalikes_wins_whichever_script(self):
+        cyrillic = unique_name("p" + self.CYRILLIC_A + "ypal")
+        self.assertEqual(self.create("admin", cyrillic).status, 201)
+        latin = cyrillic.replace(self.CYRILLIC_A, "a")
+        for route in ("registration", "admin"):
+            with self.subTest(route=route):
+                self.assertError(self.create(route, latin), 409, "username_taken")
+                self.assertError(self.create(route, latin.upper()), 409, "username_taken")
+
+    def test_cli_user_add_refuses_a_lookalike(self):
+        lookalike = self.CYRILLIC_A + ADMIN_NAME[1:]
+        proc = self.server.cli("user", "add", lookalike, "--password-stdin",
+                               input=new_password() + "\n", check=False)
+        self.assertNotEqual(proc.returncode, 0, proc)
+        self.assertIn("username_taken", proc.stderr)
+        proc = self.server.cli("user", "add", ADMIN_NAME + self.ZWSP, "--password-stdin",
+                               input=new_password() + "\n", check=False)
+        self.assertNotEqual(proc.returncode, 0, proc)
+        self.assertIn("invalid_request", proc.stderr)
+
+    def test_names_in_many_scripts_register_log_in_and_reach_upstream_as_nfkc(self):
+        suffix = unique_name("")
+        for written in ["Jos\u00e9", "Jose\u0301", "\u0141ukasz", "\u7530\u4e2d",
+                        "\u041e\u043b\u044c\u0433\u0430", "Olga", "\ufb01le"]:
+            name = written + suffix
+            shown = unicodedata.normalize("NFKC", name)
+            with self.subTest(name=name):
+                password = new_password()
+                self.server.remember_secret(password)
+                r = self.server.request("POST", "/v1/users",
+                                        json={"username": name, "password": password})
+                if written == "Jose\u0301":  # the same NFKC name as "Jos\u00e9" just made
+                    self.assertError(r, 409, "username_taken")
+                    continue
+                self.assertEqual(r.status, 201, r)
+                self.assertEqual(r.json["user"]["username"], shown)
+                c = self.session(name, password)
+                r = c.get("/v1/auth/verify")
+                # The header carries the name's UTF-8 bytes, which http.client reads as Latin-1.
+                self.assertVerified(r, c.user_id, shown.encode().decode("latin-1"), "",
+                                    c.session_id)
 
 
 # ------------------------------------------------------------------------------------------------

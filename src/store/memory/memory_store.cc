@@ -64,12 +64,19 @@ Result<void> MemoryStore::CreateUser(const User& user) {
   if (users_by_key_.contains(user.username_key)) {
     return MakeError(ErrorCode::kUsernameTaken, "CreateUser: username already taken");
   }
+  if (!user.username_skeleton.empty() && user_keys_by_skeleton_.contains(user.username_skeleton)) {
+    return MakeError(ErrorCode::kUsernameTaken,
+                     "CreateUser: username confusable with a taken one (same skeleton)");
+  }
   if (user_keys_by_id_.contains(user.id)) {
     // A clash of random ids is a caller bug; SQLite reports it as a failed constraint.
     return MakeError(ErrorCode::kUnavailable, "CreateUser: user id already exists");
   }
   users_by_key_.emplace(user.username_key, user);
   user_keys_by_id_.emplace(user.id, user.username_key);
+  if (!user.username_skeleton.empty()) {
+    user_keys_by_skeleton_.emplace(user.username_skeleton, user.username_key);
+  }
   return {};
 }
 
@@ -97,6 +104,18 @@ Result<std::optional<User>> MemoryStore::FindUserByKey(std::string_view username
   return it->second;
 }
 
+Result<std::optional<User>> MemoryStore::FindUserBySkeleton(std::string_view username_skeleton) {
+  std::lock_guard lock(mu_);
+  if (auto available = CheckAvailable(); !available) {
+    return tl::unexpected(available.error());
+  }
+  const auto it = user_keys_by_skeleton_.find(username_skeleton);
+  if (username_skeleton.empty() || it == user_keys_by_skeleton_.end()) {
+    return std::nullopt;
+  }
+  return users_by_key_.find(it->second)->second;
+}
+
 Result<std::vector<User>> MemoryStore::ListUsers(std::string_view key_substring, size_t limit) {
   std::lock_guard lock(mu_);
   if (auto available = CheckAvailable(); !available) {
@@ -120,6 +139,53 @@ Result<size_t> MemoryStore::CountUsers() {
     return tl::unexpected(available.error());
   }
   return users_by_key_.size();
+}
+
+Result<std::vector<User>> MemoryStore::ListUsersWithoutSkeleton(
+    const std::optional<UserPosition>& after, size_t limit) {
+  std::lock_guard lock(mu_);
+  if (auto available = CheckAvailable(); !available) {
+    return tl::unexpected(available.error());
+  }
+  const auto position = [](const User& user) { return std::tie(user.created_at, user.id); };
+  std::vector<User> users;
+  for (const auto& [key, user] : users_by_key_) {
+    if (user.username_skeleton.empty() &&
+        (!after || position(user) > std::tie(after->created_at, after->id))) {
+      users.push_back(user);
+    }
+  }
+  std::sort(users.begin(), users.end(),
+            [&](const User& a, const User& b) { return position(a) < position(b); });
+  if (users.size() > limit) {
+    users.resize(limit);
+  }
+  return users;
+}
+
+Result<bool> MemoryStore::SetUsernameSkeleton(std::string_view user_id,
+                                              std::string_view username_skeleton) {
+  std::lock_guard lock(mu_);
+  if (auto available = CheckAvailable(); !available) {
+    return tl::unexpected(available.error());
+  }
+  if (username_skeleton.empty()) {
+    return MakeError(ErrorCode::kInvalidRequest, "SetUsernameSkeleton: empty skeleton");
+  }
+  User* user = FindUser(user_id);
+  if (user == nullptr) {
+    return MakeError(ErrorCode::kNotFound, "SetUsernameSkeleton: no such user");
+  }
+  if (!user->username_skeleton.empty()) {
+    return false;
+  }
+  if (user_keys_by_skeleton_.contains(username_skeleton)) {
+    return MakeError(ErrorCode::kUsernameTaken,
+                     "SetUsernameSkeleton: another user has this skeleton");
+  }
+  user->username_skeleton = std::string(username_skeleton);
+  user_keys_by_skeleton_.emplace(user->username_skeleton, user->username_key);
+  return true;
 }
 
 Result<void> MemoryStore::SetPasswordHash(std::string_view user_id,

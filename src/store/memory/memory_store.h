@@ -38,9 +38,15 @@ class MemoryStore final : public UserStore, public SessionStore, public RateStor
   [[nodiscard]] Result<void> CreateUser(const User& user) override;
   [[nodiscard]] Result<std::optional<User>> FindUserById(std::string_view user_id) override;
   [[nodiscard]] Result<std::optional<User>> FindUserByKey(std::string_view username_key) override;
+  [[nodiscard]] Result<std::optional<User>> FindUserBySkeleton(
+      std::string_view username_skeleton) override;
   [[nodiscard]] Result<std::vector<User>> ListUsers(std::string_view key_substring,
                                                     size_t limit) override;
   [[nodiscard]] Result<size_t> CountUsers() override;
+  [[nodiscard]] Result<std::vector<User>> ListUsersWithoutSkeleton(
+      const std::optional<UserPosition>& after, size_t limit) override;
+  [[nodiscard]] Result<bool> SetUsernameSkeleton(std::string_view user_id,
+                                                 std::string_view username_skeleton) override;
   [[nodiscard]] Result<void> SetPasswordHash(std::string_view user_id,
                                              const std::string& password_hash,
                                              TimePoint now) override;
@@ -113,7 +119,9 @@ class MemoryStore final : public UserStore, public SessionStore, public RateStor
   bool is_unavailable_ = false;                                      // guarded by mu_
   std::map<std::string, User, std::less<>> users_by_key_;            // guarded by mu_
   std::map<std::string, std::string, std::less<>> user_keys_by_id_;  // guarded by mu_
-  std::map<std::string, Session, std::less<>> sessions_;             // by id; guarded by mu_
+  // Only users with a skeleton; guarded by mu_.
+  std::map<std::string, std::string, std::less<>> user_keys_by_skeleton_;
+  std::map<std::string, Session, std::less<>> sessions_;  // by id; guarded by mu_
   // Insertion order, to break created_at ties like SQLite's rowid; guarded by mu_.
   std::map<std::string, uint64_t, std::less<>> session_seq_;
   uint64_t next_session_seq_ = 0;  // guarded by mu_

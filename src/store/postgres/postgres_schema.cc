@@ -13,7 +13,7 @@ namespace {
 // changes, since databases in the field already ran it. Times are bigint unix seconds. Keys are
 // COLLATE "C": bytewise order and equality, as in the SQLite and memory stores. Roles are a
 // text[], so any text round-trips without an encoding of our own.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     R"sql(
 CREATE TABLE users (
   id text COLLATE "C" NOT NULL,
@@ -41,6 +41,16 @@ CREATE TABLE audit_events (
   CONSTRAINT audit_events_pkey PRIMARY KEY (id)
 );
 CREATE INDEX audit_events_by_user ON audit_events (user_id, id);
+)sql",
+    // 2: usernames' confusable skeletons (UTS #39), unique where set (a UNIQUE constraint lets
+    // any number of rows be NULL). Rows from before have none until the application's start-up
+    // back-fill computes them; it leaves NULL on the later of two accounts that look alike. The
+    // partial index makes that walk cost what is left to fill, at every start.
+    R"sql(
+ALTER TABLE users ADD COLUMN username_skeleton text COLLATE "C";
+-- PostgresStore names this constraint: keep the name.
+ALTER TABLE users ADD CONSTRAINT users_username_skeleton_unique UNIQUE (username_skeleton);
+CREATE INDEX users_without_skeleton ON users (created_at, id) WHERE username_skeleton IS NULL;
 )sql",
 };
 

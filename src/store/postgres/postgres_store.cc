@@ -15,36 +15,57 @@ namespace {
 constexpr std::chrono::milliseconds kFirstBackoff{200};
 constexpr std::chrono::milliseconds kMaxBackoff{2000};
 
-// PostgreSQL's unique_violation, and the constraint on username_key (postgres_schema.cc).
+// PostgreSQL's unique_violation, and the constraints on username_key and username_skeleton
+// (postgres_schema.cc).
 constexpr std::string_view kUniqueViolation = "23505";
 constexpr std::string_view kUsernameKeyConstraint = "users_username_key_unique";
+constexpr std::string_view kUsernameSkeletonConstraint = "users_username_skeleton_unique";
 
 constexpr PostgresStatement kPing{"ping", "SELECT 1"};
 
 // Users. Every SELECT lists the columns in the order ReadUser reads them (kUserColumnTypes).
-// The NOT EXISTS makes a taken username win over a taken id, as in the SQLite store, which
-// checks the username first; the unique constraint still has the last word when two nodes
-// insert the same username at once.
+// An empty skeleton is stored as NULL, which the unique constraint lets any number of rows
+// have. The NOT EXISTS makes a taken username (or skeleton) win over a taken id, as in the
+// SQLite store, which checks them first; the unique constraints still have the last word when
+// two nodes insert the same username at once.
 constexpr PostgresStatement kInsertUser{
     "insert_user",
     "INSERT INTO users (id, username, username_key, password_hash, roles, disabled, created_at, "
-    "updated_at) SELECT $1, $2, $3, $4, $5, $6, $7, $8 "
-    "WHERE NOT EXISTS (SELECT 1 FROM users WHERE username_key = $3)"};
+    "updated_at, username_skeleton) SELECT $1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, '') "
+    "WHERE NOT EXISTS (SELECT 1 FROM users "
+    "WHERE username_key = $3 OR username_skeleton = NULLIF($9, ''))"};
 constexpr PostgresStatement kSelectUserById{
     "select_user_by_id",
-    "SELECT id, username, username_key, password_hash, roles, disabled, created_at, updated_at "
-    "FROM users WHERE id = $1"};
+    "SELECT id, username, username_key, password_hash, roles, disabled, created_at, updated_at, "
+    "username_skeleton FROM users WHERE id = $1"};
 constexpr PostgresStatement kSelectUserByKey{
     "select_user_by_key",
-    "SELECT id, username, username_key, password_hash, roles, disabled, created_at, updated_at "
-    "FROM users WHERE username_key = $1"};
+    "SELECT id, username, username_key, password_hash, roles, disabled, created_at, updated_at, "
+    "username_skeleton FROM users WHERE username_key = $1"};
+constexpr PostgresStatement kSelectUserBySkeleton{
+    "select_user_by_skeleton",
+    "SELECT id, username, username_key, password_hash, roles, disabled, created_at, updated_at, "
+    "username_skeleton FROM users WHERE username_skeleton = $1"};
 // strpos rather than LIKE: no wildcards to escape and no case folding. username_key is
 // COLLATE "C", so the order is bytewise.
 constexpr PostgresStatement kListUsers{
     "list_users",
-    "SELECT id, username, username_key, password_hash, roles, disabled, created_at, updated_at "
-    "FROM users WHERE strpos(username_key, $1) > 0 ORDER BY username_key LIMIT $2"};
+    "SELECT id, username, username_key, password_hash, roles, disabled, created_at, updated_at, "
+    "username_skeleton FROM users WHERE strpos(username_key, $1) > 0 ORDER BY username_key "
+    "LIMIT $2"};
 constexpr PostgresStatement kCountUsers{"count_users", "SELECT count(*) FROM users"};
+// $3 = 0: from the start. id is COLLATE "C": the same order as the other stores.
+constexpr PostgresStatement kListUsersWithoutSkeleton{
+    "list_users_without_skeleton",
+    "SELECT id, username, username_key, password_hash, roles, disabled, created_at, updated_at, "
+    "username_skeleton FROM users WHERE username_skeleton IS NULL "
+    "AND ($3 = 0 OR (created_at, id) > ($1, $2)) ORDER BY created_at, id LIMIT $4"};
+// One statement, as kReplacePasswordHash: the second EXISTS tells "no such user" from "has one".
+constexpr PostgresStatement kSetUsernameSkeleton{
+    "set_username_skeleton",
+    "WITH filled AS (UPDATE users SET username_skeleton = $2 "
+    "WHERE id = $1 AND username_skeleton IS NULL RETURNING 1) "
+    "SELECT EXISTS (SELECT 1 FROM filled), EXISTS (SELECT 1 FROM users WHERE id = $1)"};
 constexpr PostgresStatement kSetPasswordHash{
     "set_password_hash", "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1"};
 // One statement, so one atomic step: the WHERE clause is the compare of the compare-and-set. A
@@ -80,9 +101,9 @@ constexpr PostgresStatement kRecentAuditEventsOfUser{
     "SELECT id, at, type, user_id, actor_id, session_id, ip, detail FROM audit_events "
     "WHERE user_id = $1 ORDER BY id DESC LIMIT $2"};
 
-constexpr std::array<Oid, 8> kUserColumnTypes = {kPgTextOid, kPgTextOid,      kPgTextOid,
+constexpr std::array<Oid, 9> kUserColumnTypes = {kPgTextOid, kPgTextOid,      kPgTextOid,
                                                  kPgTextOid, kPgTextArrayOid, kPgBoolOid,
-                                                 kPgInt8Oid, kPgInt8Oid};
+                                                 kPgInt8Oid, kPgInt8Oid,      kPgTextOid};
 constexpr std::array<Oid, 8> kAuditEventColumnTypes = {
     kPgInt8Oid, kPgInt8Oid, kPgTextOid, kPgTextOid, kPgTextOid, kPgTextOid, kPgTextOid, kPgTextOid};
 constexpr std::array<Oid, 1> kInt8Column = {kPgInt8Oid};
@@ -121,6 +142,7 @@ Result<User> ReadUser(const PostgresRows& rows, int row, std::string_view operat
   user.is_disabled = rows.Bool(row, 5);
   user.created_at = rows.Time(row, 6);
   user.updated_at = rows.Time(row, 7);
+  user.username_skeleton = rows.Text(row, 8);  // NULL as empty
   return user;
 }
 
@@ -159,6 +181,16 @@ Result<std::vector<AuditEvent>> ReadAuditEvents(const PostgresRows& rows,
                                 .detail = rows.Text(row, 7)});
   }
   return events;
+}
+
+bool IsSkeletonConflict(const PostgresFailure& failure) {
+  return failure.sqlstate == kUniqueViolation && failure.constraint == kUsernameSkeletonConstraint;
+}
+
+tl::unexpected<Error> SkeletonTaken(std::string_view operation) {
+  return MakeError(
+      ErrorCode::kUsernameTaken,
+      std::string(operation) + ": username confusable with a taken one (same skeleton)");
 }
 
 // Runs a SELECT of users with one text parameter that matches at most one row.
@@ -387,18 +419,23 @@ Result<void> PostgresStore::CreateUser(const User& user) {
       .TextArray(user.roles)
       .Bool(user.is_disabled)
       .Time(user.created_at)
-      .Time(user.updated_at);
+      .Time(user.updated_at)
+      .Text(user.username_skeleton);
   auto inserted = (*lease)->Execute(kInsertUser, params, kOperation);
   if (!inserted) {
     const PostgresFailure& failure = (*lease)->last_failure();
     if (failure.sqlstate == kUniqueViolation && failure.constraint == kUsernameKeyConstraint) {
       return MakeError(ErrorCode::kUsernameTaken, "CreateUser: username already taken");
     }
+    if (IsSkeletonConflict(failure)) {
+      return SkeletonTaken(kOperation);
+    }
     // A taken id (users_pkey) lands here too: ids are random, so that is a fault, not a user's.
     return tl::unexpected(inserted.error());
   }
   if (inserted->affected_rows() == 0) {
-    return MakeError(ErrorCode::kUsernameTaken, "CreateUser: username already taken");
+    return MakeError(ErrorCode::kUsernameTaken,
+                     "CreateUser: username taken, or confusable with a taken one");
   }
   return {};
 }
@@ -419,6 +456,18 @@ Result<std::optional<User>> PostgresStore::FindUserByKey(std::string_view userna
     return tl::unexpected(lease.error());
   }
   return FindOneUser(**lease, kSelectUserByKey, username_key, kOperation);
+}
+
+Result<std::optional<User>> PostgresStore::FindUserBySkeleton(std::string_view username_skeleton) {
+  constexpr std::string_view kOperation = "FindUserBySkeleton";
+  if (username_skeleton.empty()) {
+    return std::nullopt;
+  }
+  auto lease = Borrow(kOperation);
+  if (!lease) {
+    return tl::unexpected(lease.error());
+  }
+  return FindOneUser(**lease, kSelectUserBySkeleton, username_skeleton, kOperation);
 }
 
 Result<std::vector<User>> PostgresStore::ListUsers(std::string_view key_substring, size_t limit) {
@@ -449,6 +498,52 @@ Result<size_t> PostgresStore::CountUsers() {
     return CorruptRow(kOperation, "count");
   }
   return static_cast<size_t>(rows->Int(0, 0));
+}
+
+Result<std::vector<User>> PostgresStore::ListUsersWithoutSkeleton(
+    const std::optional<UserPosition>& after, size_t limit) {
+  constexpr std::string_view kOperation = "ListUsersWithoutSkeleton";
+  auto lease = Borrow(kOperation);
+  if (!lease) {
+    return tl::unexpected(lease.error());
+  }
+  PostgresParams params;
+  params.Time(after ? after->created_at : TimePoint())
+      .Text(after ? std::string_view(after->id) : std::string_view())
+      .Int(after ? 1 : 0)
+      .Int(LimitParameter(limit));
+  auto rows = (*lease)->Execute(kListUsersWithoutSkeleton, params, kOperation);
+  if (!rows) {
+    return tl::unexpected(rows.error());
+  }
+  return ReadUsers(*rows, kOperation);
+}
+
+Result<bool> PostgresStore::SetUsernameSkeleton(std::string_view user_id,
+                                                std::string_view username_skeleton) {
+  constexpr std::string_view kOperation = "SetUsernameSkeleton";
+  if (username_skeleton.empty()) {
+    return MakeError(ErrorCode::kInvalidRequest, "SetUsernameSkeleton: empty skeleton");
+  }
+  auto lease = Borrow(kOperation);
+  if (!lease) {
+    return tl::unexpected(lease.error());
+  }
+  auto rows = (*lease)->Execute(kSetUsernameSkeleton,
+                                PostgresParams().Text(user_id).Text(username_skeleton), kOperation);
+  if (!rows) {
+    if (IsSkeletonConflict((*lease)->last_failure())) {
+      return SkeletonTaken(kOperation);
+    }
+    return tl::unexpected(rows.error());
+  }
+  if (rows->size() != 1 || !rows->HasColumnTypes(kTwoBoolColumns)) {
+    return CorruptRow(kOperation, "answer");
+  }
+  if (!rows->Bool(0, 1)) {
+    return NoSuchUser(kOperation);
+  }
+  return rows->Bool(0, 0);
 }
 
 Result<void> PostgresStore::SetPasswordHash(std::string_view user_id,

@@ -12,7 +12,7 @@ namespace {
 // Migration i takes a file from user_version i to i + 1. Append only: a released migration
 // never changes, since files in the field already ran it. Times are unix seconds; optional
 // times are NULL. STRICT tables refuse a value of the wrong type instead of storing it.
-constexpr std::array<std::string_view, 2> kMigrations = {
+constexpr std::array<std::string_view, 3> kMigrations = {
     R"sql(
 CREATE TABLE users (
   id TEXT PRIMARY KEY NOT NULL,
@@ -82,6 +82,16 @@ CREATE INDEX audit_events_by_user ON audit_events (user_id, id);
     // 2: the revocation set is rebuilt at start from recently revoked jwt sessions.
     R"sql(
 CREATE INDEX sessions_by_revoked_at ON sessions (revoked_at) WHERE revoked_at IS NOT NULL;
+)sql",
+    // 3: usernames' confusable skeletons (UTS #39), unique where set. Rows from before have none
+    // (NULL) until the application's start-up back-fill computes them; it leaves NULL on the later
+    // of two accounts that look alike, and NULLs never collide. The partial index makes the
+    // back-fill's walk cost what is left to fill, not the whole table, at every start.
+    R"sql(
+ALTER TABLE users ADD COLUMN username_skeleton TEXT;
+CREATE UNIQUE INDEX users_by_skeleton ON users (username_skeleton)
+  WHERE username_skeleton IS NOT NULL;
+CREATE INDEX users_without_skeleton ON users (created_at, id) WHERE username_skeleton IS NULL;
 )sql",
 };
 

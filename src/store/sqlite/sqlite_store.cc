@@ -16,23 +16,36 @@
 namespace sesame::store {
 namespace {
 
-// Users.
+// Users. Every SELECT lists the columns in the order ReadUser reads them. An empty skeleton is
+// stored as NULL: the unique index skips NULLs, so accounts without one never collide.
 constexpr std::string_view kUserKeyExists = "SELECT 1 FROM users WHERE username_key = ?1";
+constexpr std::string_view kUserSkeletonExists = "SELECT 1 FROM users WHERE username_skeleton = ?1";
 constexpr std::string_view kUserIdExists = "SELECT 1 FROM users WHERE id = ?1";
 constexpr std::string_view kInsertUser =
     "INSERT INTO users (id, username, username_key, password_hash, roles, disabled, created_at, "
-    "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    "updated_at, username_skeleton) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULLIF(?9, ''))";
 constexpr std::string_view kSelectUserById =
-    "SELECT id, username, username_key, password_hash, roles, disabled, created_at, updated_at "
-    "FROM users WHERE id = ?1";
+    "SELECT id, username, username_key, password_hash, roles, disabled, created_at, updated_at, "
+    "username_skeleton FROM users WHERE id = ?1";
 constexpr std::string_view kSelectUserByKey =
-    "SELECT id, username, username_key, password_hash, roles, disabled, created_at, updated_at "
-    "FROM users WHERE username_key = ?1";
+    "SELECT id, username, username_key, password_hash, roles, disabled, created_at, updated_at, "
+    "username_skeleton FROM users WHERE username_key = ?1";
+constexpr std::string_view kSelectUserBySkeleton =
+    "SELECT id, username, username_key, password_hash, roles, disabled, created_at, updated_at, "
+    "username_skeleton FROM users WHERE username_skeleton = ?1";
 // instr rather than LIKE: no wildcards to escape and no ASCII case folding.
 constexpr std::string_view kListUsers =
-    "SELECT id, username, username_key, password_hash, roles, disabled, created_at, updated_at "
-    "FROM users WHERE instr(username_key, ?1) > 0 ORDER BY username_key LIMIT ?2";
+    "SELECT id, username, username_key, password_hash, roles, disabled, created_at, updated_at, "
+    "username_skeleton FROM users WHERE instr(username_key, ?1) > 0 ORDER BY username_key "
+    "LIMIT ?2";
 constexpr std::string_view kCountUsers = "SELECT count(*) FROM users";
+// ?3 = 0: from the start. The partial index users_without_skeleton serves it.
+constexpr std::string_view kListUsersWithoutSkeleton =
+    "SELECT id, username, username_key, password_hash, roles, disabled, created_at, updated_at, "
+    "username_skeleton FROM users WHERE username_skeleton IS NULL "
+    "AND (?3 = 0 OR (created_at, id) > (?1, ?2)) ORDER BY created_at, id LIMIT ?4";
+constexpr std::string_view kSetUsernameSkeleton =
+    "UPDATE users SET username_skeleton = ?2 WHERE id = ?1 AND username_skeleton IS NULL";
 constexpr std::string_view kSetPasswordHash =
     "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1";
 constexpr std::string_view kReplacePasswordHash =
@@ -350,6 +363,7 @@ Result<User> ReadUser(const SqliteStatement& row, std::string_view operation) {
   user.is_disabled = row.Int(5) != 0;
   user.created_at = row.Time(6);
   user.updated_at = row.Time(7);
+  user.username_skeleton = row.Text(8);  // NULL as empty
   return user;
 }
 
@@ -473,6 +487,18 @@ Result<bool> Exists(SqliteConnection& connection, std::string_view sql, std::str
   }
   statement->BindText(1, param);
   return statement->Step();
+}
+
+// Whether a failed statement broke the unique index on username_skeleton.
+bool IsSkeletonConflict(const SqliteStatement& statement, SqliteConnection& connection) {
+  return statement.failure_code() == SQLITE_CONSTRAINT_UNIQUE &&
+         connection.last_error_message().find("username_skeleton") != std::string_view::npos;
+}
+
+tl::unexpected<Error> SkeletonTaken(std::string_view operation) {
+  return MakeError(
+      ErrorCode::kUsernameTaken,
+      std::string(operation) + ": username confusable with a taken one (same skeleton)");
 }
 
 // Runs an UPDATE of one user (?1 = id); kNotFound if no row matched.
@@ -661,6 +687,15 @@ Result<void> SqliteStore::CreateUser(const User& user) {
   if (*taken) {
     return MakeError(ErrorCode::kUsernameTaken, "CreateUser: username already taken");
   }
+  if (!user.username_skeleton.empty()) {
+    auto confusable = Exists(*connection, kUserSkeletonExists, user.username_skeleton, kOperation);
+    if (!confusable) {
+      return tl::unexpected(confusable.error());
+    }
+    if (*confusable) {
+      return SkeletonTaken(kOperation);
+    }
+  }
   {
     auto insert = connection->Prepare(kInsertUser, kOperation);
     if (!insert) {
@@ -673,12 +708,16 @@ Result<void> SqliteStore::CreateUser(const User& user) {
         .BindText(5, EncodeRoles(user.roles))
         .BindInt(6, user.is_disabled ? 1 : 0)
         .BindTime(7, user.created_at)
-        .BindTime(8, user.updated_at);
+        .BindTime(8, user.updated_at)
+        .BindText(9, user.username_skeleton);
     if (auto done = insert->Run(); !done) {
-      // Checked above, but the unique index has the last word.
+      // Checked above, but the unique indexes have the last word.
       if (insert->failure_code() == SQLITE_CONSTRAINT_UNIQUE &&
           connection->last_error_message().find("username_key") != std::string_view::npos) {
         return MakeError(ErrorCode::kUsernameTaken, "CreateUser: username already taken");
+      }
+      if (IsSkeletonConflict(*insert, *connection)) {
+        return SkeletonTaken(kOperation);
       }
       return done;
     }
@@ -694,6 +733,15 @@ Result<std::optional<User>> SqliteStore::FindUserById(std::string_view user_id) 
 Result<std::optional<User>> SqliteStore::FindUserByKey(std::string_view username_key) {
   Lease connection = Borrow();
   return QueryOne<User>(*connection, kSelectUserByKey, username_key, "FindUserByKey", ReadUser);
+}
+
+Result<std::optional<User>> SqliteStore::FindUserBySkeleton(std::string_view username_skeleton) {
+  if (username_skeleton.empty()) {
+    return std::nullopt;
+  }
+  Lease connection = Borrow();
+  return QueryOne<User>(*connection, kSelectUserBySkeleton, username_skeleton, "FindUserBySkeleton",
+                        ReadUser);
 }
 
 Result<std::vector<User>> SqliteStore::ListUsers(std::string_view key_substring, size_t limit) {
@@ -718,6 +766,61 @@ Result<size_t> SqliteStore::CountUsers() {
     return tl::unexpected(row.error());
   }
   return static_cast<size_t>(*row ? statement->Int(0) : 0);
+}
+
+Result<std::vector<User>> SqliteStore::ListUsersWithoutSkeleton(
+    const std::optional<UserPosition>& after, size_t limit) {
+  constexpr std::string_view kOperation = "ListUsersWithoutSkeleton";
+  Lease connection = Borrow();
+  auto statement = connection->Prepare(kListUsersWithoutSkeleton, kOperation);
+  if (!statement) {
+    return tl::unexpected(statement.error());
+  }
+  statement->BindTime(1, after ? after->created_at : TimePoint())
+      .BindText(2, after ? std::string_view(after->id) : std::string_view())
+      .BindInt(3, after ? 1 : 0)
+      .BindInt(4, LimitParameter(limit));
+  return ReadRows<User>(*statement, kOperation, ReadUser);
+}
+
+Result<bool> SqliteStore::SetUsernameSkeleton(std::string_view user_id,
+                                              std::string_view username_skeleton) {
+  constexpr std::string_view kOperation = "SetUsernameSkeleton";
+  if (username_skeleton.empty()) {
+    return MakeError(ErrorCode::kInvalidRequest, "SetUsernameSkeleton: empty skeleton");
+  }
+  Lease connection = BorrowForWrite();
+  auto transaction = SqliteTransaction::BeginImmediate(*connection, kOperation);
+  if (!transaction) {
+    return tl::unexpected(transaction.error());
+  }
+  {
+    auto update = connection->Prepare(kSetUsernameSkeleton, kOperation);
+    if (!update) {
+      return tl::unexpected(update.error());
+    }
+    update->BindText(1, user_id).BindText(2, username_skeleton);
+    if (auto done = update->Run(); !done) {
+      if (IsSkeletonConflict(*update, *connection)) {
+        return SkeletonTaken(kOperation);
+      }
+      return tl::unexpected(done.error());
+    }
+  }
+  const bool set = connection->changes() > 0;
+  if (!set) {
+    auto exists = Exists(*connection, kUserIdExists, user_id, kOperation);
+    if (!exists) {
+      return tl::unexpected(exists.error());
+    }
+    if (!*exists) {
+      return MakeError(ErrorCode::kNotFound, "SetUsernameSkeleton: no such user");
+    }
+  }
+  if (auto committed = transaction->Commit(); !committed) {
+    return tl::unexpected(committed.error());
+  }
+  return set;
 }
 
 Result<void> SqliteStore::SetPasswordHash(std::string_view user_id,

@@ -56,9 +56,15 @@ class SqliteStore final : public UserStore, public SessionStore, public RateStor
   [[nodiscard]] Result<void> CreateUser(const User& user) override;
   [[nodiscard]] Result<std::optional<User>> FindUserById(std::string_view user_id) override;
   [[nodiscard]] Result<std::optional<User>> FindUserByKey(std::string_view username_key) override;
+  [[nodiscard]] Result<std::optional<User>> FindUserBySkeleton(
+      std::string_view username_skeleton) override;
   [[nodiscard]] Result<std::vector<User>> ListUsers(std::string_view key_substring,
                                                     size_t limit) override;
   [[nodiscard]] Result<size_t> CountUsers() override;
+  [[nodiscard]] Result<std::vector<User>> ListUsersWithoutSkeleton(
+      const std::optional<UserPosition>& after, size_t limit) override;
+  [[nodiscard]] Result<bool> SetUsernameSkeleton(std::string_view user_id,
+                                                 std::string_view username_skeleton) override;
   [[nodiscard]] Result<void> SetPasswordHash(std::string_view user_id,
                                              const std::string& password_hash,
                                              TimePoint now) override;
