@@ -130,7 +130,10 @@ Result<std::unique_ptr<Node>> Node::Open(const config::Config& config, NodeOptio
                       config.limits.login_failures_per_user.window},
       auth::RateLimit{config.limits.login_attempts_per_ip.count,
                       config.limits.login_attempts_per_ip.window},
-      config.limits.login_backoff);
+      config.limits.login_backoff,
+      auth::RateLimit{config.limits.login_failures_per_account.count,
+                      config.limits.login_failures_per_account.window});
+  node->device_epochs_ = std::make_unique<auth::DeviceEpochs>(*node->rates_);
   // jwt mode (the server): the key behind refresh and CSRF tokens, and the revocation set.
   auth::JwtSessions jwt;
   if (options.with_login) {
@@ -144,13 +147,14 @@ Result<std::unique_ptr<Node>> Node::Open(const config::Config& config, NodeOptio
   }
   node->sessions_ = std::make_unique<auth::SessionService>(
       *node->sessions_store_, *node->users_, *node->audit_, *node->clock_,
-      SessionPolicyFrom(config), *background, node->counters_, jwt);
+      SessionPolicyFrom(config), *background, node->counters_, jwt, node->device_epochs_.get());
   node->accounts_ = std::make_unique<auth::AccountService>(
       *node->users_, *node->sessions_, *node->audit_, *node->hasher_, *node->clock_);
   if (options.with_login) {
-    auto login = auth::LoginService::Create(*node->users_, *node->sessions_, *node->limiter_,
-                                            *node->audit_, *node->hasher_, *node->clock_,
-                                            node->counters_, &node->login_events_);
+    auto login = auth::LoginService::Create(
+        *node->users_, *node->sessions_, *node->limiter_, *node->audit_, *node->hasher_,
+        *node->clock_, node->counters_, &node->login_events_,
+        auth::KnownDevices{node->secrets_.get(), node->device_epochs_.get()});
     if (!login) {
       return tl::unexpected(login.error());
     }

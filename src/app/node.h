@@ -15,6 +15,7 @@
 #include "auth/audit_trail.h"
 #include "auth/auth_counters.h"
 #include "auth/background.h"
+#include "auth/device_epochs.h"
 #include "auth/login_event_log.h"
 #include "auth/login_limiter.h"
 #include "auth/login_service.h"
@@ -100,6 +101,7 @@ class Node {
   std::unique_ptr<auth::SessionSecrets> secrets_;
   std::unique_ptr<auth::RevocationSet> revocations_;
   std::unique_ptr<auth::LoginLimiter> limiter_;
+  std::unique_ptr<auth::DeviceEpochs> device_epochs_;
   std::unique_ptr<auth::SessionService> sessions_;
   std::unique_ptr<auth::AccountService> accounts_;
   // Failed and throttled logins, one JSON line each on stderr (fail2ban).

@@ -195,6 +195,7 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
     }
   }
   policy.refresh_cookie_name = http::RefreshCookieName(policy.cookie);
+  policy.device_cookie_name = http::DeviceCookieName(policy.cookie);
 
   http::RouteContext context{policy,
                              node.login(),

@@ -16,6 +16,10 @@ std::string FailureKey(std::string_view username_key, std::string_view ip) {
   return key;
 }
 
+std::string AccountKey(std::string_view username_key) {
+  return "login_account:" + std::string(username_key);
+}
+
 std::string AttemptKey(std::string_view ip) {
   return "login_ip:" + AddressPrefix(ip);
 }
@@ -81,6 +85,24 @@ Result<void> LoginLimiter::RecordFailure(std::string_view username_key, std::str
 
 Result<void> LoginLimiter::RecordSuccess(std::string_view username_key, std::string_view ip) {
   return rates_.ClearCounter(FailureKey(username_key, ip));
+}
+
+Result<void> LoginLimiter::AdmitAccount(std::string_view username_key, TimePoint now) {
+  const store::SlotRule rule{failures_per_account_.count, failures_per_account_.window, Seconds(0),
+                             0};
+  auto slot = rates_.TakeSlot(AccountKey(username_key), rule, now);
+  if (!slot) {
+    return tl::unexpected(slot.error());
+  }
+  if (!slot->granted) {
+    return tl::unexpected(Limited((slot->counter.window_end - now).count(),
+                                  "too many failed logins for this account; use a known device"));
+  }
+  return {};
+}
+
+void LoginLimiter::AccountGiveBack(std::string_view username_key) {
+  (void)rates_.ReturnSlot(AccountKey(username_key));
 }
 
 void LoginLimiter::GiveBack(std::string_view username_key, std::string_view ip) {

@@ -8,7 +8,9 @@
 //   default), and at `failures_per_user.count`
 //   failures the pair is blocked until its window ends. An attacker on another network
 //   prefix counts separately, so they cannot keep the real user out;
-// - attempts per client address prefix, whatever the account: a budget per window.
+// - attempts per client address prefix, whatever the account: a budget per window;
+// - failures per account across all networks, for logins from unknown devices only, so that
+//   guessing from many networks stops while the owner's known devices still get in.
 // Nothing is permanent; windows expire. Thread-safe if the RateStore is.
 
 #include <cstdint>
@@ -33,10 +35,12 @@ std::string AddressPrefix(std::string_view ip);
 class LoginLimiter {
  public:
   LoginLimiter(store::RateStore& rates, RateLimit failures_per_user, RateLimit attempts_per_ip,
-               Seconds backoff = Seconds(1))
+               Seconds backoff = Seconds(1),
+               RateLimit failures_per_account = RateLimit{50, Seconds(15 * 60)})
       : rates_(rates),
         failures_per_user_(failures_per_user),
         attempts_per_ip_(attempts_per_ip),
+        failures_per_account_(failures_per_account),
         backoff_(backoff) {}
 
   // Takes a failure slot of the (account, address prefix) pair *before* the password is
@@ -57,6 +61,13 @@ class LoginLimiter {
   // The admitted attempt never reached a verdict (a store or hash error): its slot goes back.
   void GiveBack(std::string_view username_key, std::string_view ip);
 
+  // The account's budget across every network (limits.login_failures_per_account), for a login
+  // that does not come from a known device: takes a slot atomically, like Admit(). The slot
+  // stays taken if the attempt fails; AccountGiveBack() returns it otherwise. kRateLimited with
+  // retry_after_seconds, kUnavailable.
+  [[nodiscard]] Result<void> AdmitAccount(std::string_view username_key, TimePoint now);
+  void AccountGiveBack(std::string_view username_key);
+
   // Delay required after `failures` failures (0 for the first two).
   Seconds DelayAfter(int64_t failures) const { return Rule().GapAfter(failures); }
 
@@ -68,6 +79,7 @@ class LoginLimiter {
   store::RateStore& rates_;
   const RateLimit failures_per_user_;
   const RateLimit attempts_per_ip_;
+  const RateLimit failures_per_account_;
   const Seconds backoff_;
 };
 

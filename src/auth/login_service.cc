@@ -10,7 +10,7 @@ namespace sesame::auth {
 Result<std::unique_ptr<LoginService>> LoginService::Create(
     store::UserStore& users, SessionService& sessions, LoginLimiter& limiter, AuditTrail& audit,
     const crypto::PasswordHasher& hasher, const Clock& clock, AuthCounters& counters,
-    const LoginEventLog* events) {
+    const LoginEventLog* events, KnownDevices devices) {
   // A hash of a random password nobody knows, with the current parameters: verifying against
   // it costs what verifying a real user's password costs.
   auto dummy = hasher.Hash(crypto::RandomToken());
@@ -18,13 +18,13 @@ Result<std::unique_ptr<LoginService>> LoginService::Create(
     return tl::unexpected(dummy.error());
   }
   return std::make_unique<LoginService>(users, sessions, limiter, audit, hasher, clock, counters,
-                                        std::move(*dummy), events);
+                                        std::move(*dummy), events, devices);
 }
 
 LoginService::LoginService(store::UserStore& users, SessionService& sessions, LoginLimiter& limiter,
                            AuditTrail& audit, const crypto::PasswordHasher& hasher,
                            const Clock& clock, AuthCounters& counters, std::string dummy_hash,
-                           const LoginEventLog* events)
+                           const LoginEventLog* events, KnownDevices devices)
     : users_(users),
       sessions_(sessions),
       limiter_(limiter),
@@ -33,7 +33,8 @@ LoginService::LoginService(store::UserStore& users, SessionService& sessions, Lo
       clock_(clock),
       counters_(counters),
       dummy_hash_(std::move(dummy_hash)),
-      events_(events) {}
+      events_(events),
+      devices_(devices) {}
 
 Result<LoginResult> LoginService::Login(const LoginRequest& request) {
   auto name = NormalizeUsername(request.username);
@@ -44,36 +45,31 @@ Result<LoginResult> LoginService::Login(const LoginRequest& request) {
     return tl::unexpected(shape.error());
   }
   const Actor actor{{}, std::string(request.ip)};
-  auto attempt = limiter_.Admit(name->key, request.ip, clock_.Now());
+  auto attempt = AdmitAttempt(*name, request);
   if (!attempt) {
-    if (attempt.error().code == ErrorCode::kRateLimited) {
-      AuthCounters::Bump(counters_.logins_rate_limited);
-      LogEvent("login_throttled", name->display, request.ip, attempt.error().detail);
-    }
     return tl::unexpected(attempt.error());
   }
-  auto found = users_.FindUserByKey(name->key);
-  if (!found) {
-    limiter_.GiveBack(name->key, request.ip);
-    return tl::unexpected(found.error());
-  }
-  const store::User* user = found->has_value() ? &**found : nullptr;
+  const store::User* user = attempt->user ? &*attempt->user : nullptr;
   auto matches = hasher_.Verify(user ? user->password_hash : dummy_hash_, request.password);
   if (!matches) {
     // A corrupt stored hash: an operator problem, reported as such, never "wrong password".
-    limiter_.GiveBack(name->key, request.ip);
+    Release(*attempt, name->key, request.ip);
     return tl::unexpected(matches.error());
   }
   if (user == nullptr) {
-    return tl::unexpected(Fail(name->display, name->key, {}, request.ip, *attempt, "unknown user"));
+    return tl::unexpected(
+        Fail(name->display, name->key, {}, request.ip, attempt->number, "unknown user"));
   }
   if (!*matches) {
     return tl::unexpected(
-        Fail(name->display, name->key, user->id, request.ip, *attempt, "wrong password"));
+        Fail(name->display, name->key, user->id, request.ip, attempt->number, "wrong password"));
   }
   if (user->is_disabled) {
     return tl::unexpected(
-        Fail(name->display, name->key, user->id, request.ip, *attempt, "account disabled"));
+        Fail(name->display, name->key, user->id, request.ip, attempt->number, "account disabled"));
+  }
+  if (attempt->account_slot) {
+    limiter_.AccountGiveBack(name->key);  // not a failure
   }
   if (auto cleared = limiter_.RecordSuccess(name->key, request.ip); !cleared) {
     return tl::unexpected(cleared.error());
@@ -100,7 +96,73 @@ Result<LoginResult> LoginService::Login(const LoginRequest& request) {
   audit_.Record("login_succeeded", user->id, session->record.id, actor,
                 std::string(store::SessionModeName(request.mode)) + "/" +
                     std::string(store::TransportName(request.transport)));
-  return LoginResult{std::move(**found), std::move(*session)};
+  std::string device_token = IssueDeviceToken(*user, clock_.Now());
+  return LoginResult{std::move(*attempt->user), std::move(*session), std::move(device_token)};
+}
+
+Result<LoginService::Attempt> LoginService::AdmitAttempt(const Username& name,
+                                                         const LoginRequest& request) {
+  const TimePoint now = clock_.Now();
+  auto number = limiter_.Admit(name.key, request.ip, now);
+  if (!number) {
+    if (number.error().code == ErrorCode::kRateLimited) {
+      AuthCounters::Bump(counters_.logins_rate_limited);
+      LogEvent("login_throttled", name.display, request.ip, number.error().detail);
+    }
+    return tl::unexpected(number.error());
+  }
+  auto found = users_.FindUserByKey(name.key);
+  if (!found) {
+    limiter_.GiveBack(name.key, request.ip);
+    return tl::unexpected(found.error());
+  }
+  Attempt attempt{*number, false, std::move(*found)};
+  auto known = IsKnownDevice(attempt.user, request.device_token, now);
+  if (!known) {
+    limiter_.GiveBack(name.key, request.ip);
+    return tl::unexpected(known.error());
+  }
+  if (!*known) {
+    if (auto account = limiter_.AdmitAccount(name.key, now); !account) {
+      limiter_.GiveBack(name.key, request.ip);
+      if (account.error().code == ErrorCode::kRateLimited) {
+        AuthCounters::Bump(counters_.logins_rate_limited);
+        LogEvent("login_throttled", name.display, request.ip, account.error().detail);
+      }
+      return tl::unexpected(account.error());
+    }
+    attempt.account_slot = true;
+  }
+  return attempt;
+}
+
+Result<bool> LoginService::IsKnownDevice(const std::optional<store::User>& user,
+                                         std::string_view token, TimePoint now) {
+  if (!user || token.empty() || devices_.secrets == nullptr || devices_.epochs == nullptr) {
+    return false;
+  }
+  auto epoch = devices_.epochs->Current(user->id, now);
+  if (!epoch) {
+    return tl::unexpected(epoch.error());
+  }
+  return devices_.secrets->IsValidDeviceToken(token, user->id, *epoch, now, kDeviceTokenLife);
+}
+
+std::string LoginService::IssueDeviceToken(const store::User& user, TimePoint now) {
+  if (devices_.secrets == nullptr || devices_.epochs == nullptr) {
+    return {};
+  }
+  auto epoch = devices_.epochs->Current(user.id, now);
+  // Without the epoch the device simply stays unknown: the login itself stands.
+  return epoch ? devices_.secrets->DeviceToken(user.id, *epoch, now) : std::string();
+}
+
+void LoginService::Release(const Attempt& attempt, std::string_view username_key,
+                           std::string_view ip) {
+  limiter_.GiveBack(username_key, ip);
+  if (attempt.account_slot) {
+    limiter_.AccountGiveBack(username_key);
+  }
 }
 
 Result<void> LoginService::AdmitRegistration(std::string_view ip) {
@@ -143,6 +205,13 @@ Result<void> LoginService::ChangePassword(const PasswordChange& change) {
   auto hash = hasher_.Hash(change.new_password);
   if (!hash) {
     return tl::unexpected(hash.error());
+  }
+  // The devices that knew the old password are no longer known (first: should the change then
+  // fail, they only sign in once more).
+  if (devices_.epochs != nullptr) {
+    if (auto advanced = devices_.epochs->Advance(user.id, clock_.Now()); !advanced) {
+      return advanced;
+    }
   }
   // Compare-and-set on the hash just verified: a concurrent change is never overwritten.
   auto replaced = users_.ReplacePasswordHash(user.id, user.password_hash, *hash, clock_.Now());

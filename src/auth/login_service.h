@@ -10,14 +10,18 @@
 // Login is blocking (argon2id, store): call it from the worker pool, never an io thread.
 // Thread-safe; collaborators must outlive it.
 
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "auth/audit_trail.h"
 #include "auth/auth_counters.h"
+#include "auth/device_epochs.h"
 #include "auth/login_event_log.h"
 #include "auth/login_limiter.h"
+#include "auth/session_secrets.h"
 #include "auth/session_service.h"
+#include "auth/username.h"
 #include "common/clock.h"
 #include "common/result.h"
 #include "crypto/password_hasher.h"
@@ -33,6 +37,7 @@ struct LoginRequest {
   bool remember = false;
   std::string_view ip;
   std::string_view user_agent;
+  std::string_view device_token;  // from the device cookie or the body; may be empty
 };
 
 // POST /v1/auth/password: the caller changes their own password.
@@ -47,6 +52,13 @@ struct PasswordChange {
 struct LoginResult {
   store::User user;
   NewSession session;
+  std::string device_token;  // a fresh one for this device; empty when it cannot be made
+};
+
+// What recognises the owner's known devices (API.md "Device cookie"). Both or neither.
+struct KnownDevices {
+  const SessionSecrets* secrets = nullptr;
+  DeviceEpochs* epochs = nullptr;
 };
 
 class LoginService {
@@ -56,7 +68,7 @@ class LoginService {
   [[nodiscard]] static Result<std::unique_ptr<LoginService>> Create(
       store::UserStore& users, SessionService& sessions, LoginLimiter& limiter, AuditTrail& audit,
       const crypto::PasswordHasher& hasher, const Clock& clock, AuthCounters& counters,
-      const LoginEventLog* events = nullptr);
+      const LoginEventLog* events = nullptr, KnownDevices devices = {});
 
   // kInvalidRequest (shape), kInvalidCredentials, kRateLimited (with retry_after),
   // kForbidden (device limit with on_limit = refuse), kUnavailable.
@@ -74,9 +86,24 @@ class LoginService {
 
   LoginService(store::UserStore& users, SessionService& sessions, LoginLimiter& limiter,
                AuditTrail& audit, const crypto::PasswordHasher& hasher, const Clock& clock,
-               AuthCounters& counters, std::string dummy_hash, const LoginEventLog* events);
+               AuthCounters& counters, std::string dummy_hash, const LoginEventLog* events,
+               KnownDevices devices);
 
  private:
+  // An admitted attempt: its slot number, whether it took an account-wide slot too (it did not
+  // come from a known device), and the user it names (absent for an unknown name).
+  struct Attempt {
+    int64_t number = 0;
+    bool account_slot = false;
+    std::optional<store::User> user;
+  };
+  // The limits before argon2id: the (account, network) slot, then, unless the request comes
+  // from one of the account's known devices, a slot of the account's budget across networks.
+  Result<Attempt> AdmitAttempt(const Username& name, const LoginRequest& request);
+  Result<bool> IsKnownDevice(const std::optional<store::User>& user, std::string_view token,
+                             TimePoint now);
+  std::string IssueDeviceToken(const store::User& user, TimePoint now);
+  void Release(const Attempt& attempt, std::string_view username_key, std::string_view ip);
   // A failed check of admitted attempt number `attempt`: counted, audited, one answer.
   Error Fail(std::string_view username, std::string_view username_key, std::string_view user_id,
              std::string_view ip, int64_t attempt, std::string_view why);
@@ -92,6 +119,7 @@ class LoginService {
   AuthCounters& counters_;
   const std::string dummy_hash_;
   const LoginEventLog* const events_;
+  const KnownDevices devices_;
 };
 
 }  // namespace sesame::auth

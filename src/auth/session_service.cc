@@ -44,7 +44,8 @@ std::optional<SecretHash> ParseSecretHash(std::string_view text) {
 
 SessionService::SessionService(store::SessionStore& sessions, store::UserStore& users,
                                AuditTrail& audit, const Clock& clock, SessionPolicy policy,
-                               Background& background, AuthCounters& counters, JwtSessions jwt)
+                               Background& background, AuthCounters& counters, JwtSessions jwt,
+                               DeviceEpochs* device_epochs)
     : sessions_(sessions),
       users_(users),
       audit_(audit),
@@ -55,7 +56,8 @@ SessionService::SessionService(store::SessionStore& sessions, store::UserStore& 
       touch_interval_(std::clamp(policy.idle_timeout / 10, Seconds(1), Seconds(60))),
       background_(background),
       counters_(counters),
-      jwt_(jwt) {}
+      jwt_(jwt),
+      device_epochs_(device_epochs) {}
 
 void SessionService::Publish(Revocation::Kind kind, std::string_view id, TimePoint at) {
   if (jwt_.revocations != nullptr) {
@@ -274,6 +276,12 @@ Result<bool> SessionService::Revoke(std::string_view session_id, std::string_vie
 Result<size_t> SessionService::RevokeAll(std::string_view user_id, std::string_view reason,
                                          const Actor& actor) {
   const TimePoint now = clock_.Now();
+  // Known devices are forgotten first: a failure here leaves every session as it was.
+  if (device_epochs_ != nullptr) {
+    if (auto advanced = device_epochs_->Advance(user_id, now); !advanced) {
+      return tl::unexpected(advanced.error());
+    }
+  }
   auto revoked = sessions_.RevokeUserSessions(user_id, reason, now);
   if (!revoked) {
     return tl::unexpected(revoked.error());

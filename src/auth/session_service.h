@@ -18,6 +18,7 @@
 #include "auth/audit_trail.h"
 #include "auth/auth_counters.h"
 #include "auth/background.h"
+#include "auth/device_epochs.h"
 #include "auth/revocation_set.h"
 #include "auth/session_cache.h"
 #include "auth/session_secrets.h"
@@ -60,9 +61,12 @@ struct NewSession {
 
 class SessionService {
  public:
+  // `device_epochs` (may be null): RevokeAll() moves the user's device epoch, so "sign out
+  // everywhere" (and everything built on it) also forgets the user's known devices.
   SessionService(store::SessionStore& sessions, store::UserStore& users, AuditTrail& audit,
                  const Clock& clock, SessionPolicy policy, Background& background,
-                 AuthCounters& counters, JwtSessions jwt = {});
+                 AuthCounters& counters, JwtSessions jwt = {},
+                 DeviceEpochs* device_epochs = nullptr);
 
   const SessionPolicy& policy() const { return policy_; }
 
@@ -142,6 +146,7 @@ class SessionService {
   Background& background_;
   AuthCounters& counters_;
   const JwtSessions jwt_;
+  DeviceEpochs* const device_epochs_;
   SessionCache cache_;
   std::atomic<int64_t> change_cursor_{-1};
   std::atomic<bool> cache_trusted_{true};

@@ -296,7 +296,8 @@ const std::vector<Key>& Keys() {
     using RateMember = Rate Config::Limits::*;
     const std::pair<const char*, RateMember> rates[] = {
         {"login_failures_per_user", &Config::Limits::login_failures_per_user},
-        {"login_attempts_per_ip", &Config::Limits::login_attempts_per_ip}};
+        {"login_attempts_per_ip", &Config::Limits::login_attempts_per_ip},
+        {"login_failures_per_account", &Config::Limits::login_failures_per_account}};
     for (const auto& entry : rates) {
       const RateMember member = entry.second;
       k.push_back(

@@ -75,6 +75,9 @@ struct Config {
   struct Limits {
     Rate login_failures_per_user{10, Seconds(15 * 60)};
     Rate login_attempts_per_ip{100, Seconds(60)};
+    // Failures across every network, counted for logins from unknown devices (the owner's
+    // known devices, holding a device cookie, still get in when it is reached).
+    Rate login_failures_per_account{50, Seconds(15 * 60)};
     // The first growing delay (after the third failure); each next failure doubles it.
     Seconds login_backoff{1};
   } limits;

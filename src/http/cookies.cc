@@ -19,6 +19,10 @@ std::string SessionCookieName(const CookiePolicy& policy) {
   return policy.secure ? "__Host-sesame_session" : "sesame_session";
 }
 
+std::string DeviceCookieName(const CookiePolicy& policy) {
+  return policy.secure ? "__Host-sesame_device" : "sesame_device";
+}
+
 std::string RefreshCookieName(const CookiePolicy& policy) {
   return policy.secure ? "__Secure-sesame_refresh" : "sesame_refresh";
 }

@@ -17,6 +17,9 @@ struct CookiePolicy {
 
 // The session cookie's name: "__Host-sesame_session" when Secure, else "sesame_session".
 std::string SessionCookieName(const CookiePolicy& policy);
+// The device cookie's name (API.md "Device cookie"): "__Host-sesame_device" when Secure, else
+// "sesame_device".
+std::string DeviceCookieName(const CookiePolicy& policy);
 
 // The refresh cookie's name (jwt mode): "__Secure-sesame_refresh" when Secure (__Host- does not
 // allow a Path other than /), else "sesame_refresh".

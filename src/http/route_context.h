@@ -42,6 +42,7 @@ struct HttpPolicy {
   // the access JWT in jwt mode. The refresh cookie is sent only to the refresh path.
   std::string session_cookie_name;
   std::string refresh_cookie_name;
+  std::string device_cookie_name;
   // The server's own origin ("https://auth.example.com") from server.public_url; when empty,
   // the origin is taken from the Host header and the connection's scheme.
   std::string public_origin;

@@ -14,7 +14,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import server_test  # noqa: E402
-from server_test import Client, ServerTestCase, new_password  # noqa: E402
+from server_test import Client, ServerTestCase, loopback_source, new_password  # noqa: E402
 from jwt_test import JwtClient, jwt_parts  # noqa: E402
 
 
@@ -109,6 +109,47 @@ class PasswordResetTest(ServerTestCase):
                          json={"current_password": "wrong-" + password, "new_password": "x" * 12})
         self.assertError(r, 401, "invalid_credentials")
         self.assertAlive(here)
+
+
+class AccountWideLimitTest(ServerTestCase):
+    """Finding 6: guesses at one account from many networks stop at
+    limits.login_failures_per_account, and the owner's known devices (the device cookie, or
+    device_token with header transport) still get in."""
+
+    CONFIG = {"limits": {"login_failures_per_account": "5 per 15m"}}
+
+    def sources(self, first, count):
+        found = [loopback_source(n) for n in range(first, first + count)]
+        if None in found:
+            self.skipTest("cannot bind other loopback addresses")
+        return found
+
+    def test_guesses_from_many_networks_stop_and_known_devices_still_get_in(self):
+        name, password, user_id = self.new_user()
+        browser = self.login(name, password, transport="cookie")
+        self.assertEqual(browser.status, 200, browser)
+        device_cookie = browser.cookies()["sesame_device"]
+        self.assertTrue(device_cookie[1].get("httponly"))
+        self.assertEqual(device_cookie[1].get("max-age"), str(365 * 86400))
+        phone = self.login(name, password)  # header transport: the token is in the body
+        device_token = phone.json["device_token"]
+        for source in self.sources(40, 5):
+            self.assertError(self.login(name, "wrong-" + password, source_address=source), 401,
+                             "invalid_credentials")
+        # Guessing from a sixth network stops, right password or not...
+        other, last = self.sources(46, 2)
+        self.assertError(self.login(name, password, source_address=other), 429, "rate_limited")
+        # ...and the owner's known devices, from anywhere, still get in.
+        r = self.login(name, password, transport="cookie", source_address=last,
+                       headers={"Cookie": "sesame_device=" + device_cookie[0]})
+        self.assertEqual(r.status, 200, r)
+        r = self.login(name, password, source_address=last, device_token=device_token)
+        self.assertEqual(r.status, 200, r)
+        # Sign out everywhere forgets them.
+        me = Client(self.server, r, "header")
+        self.assertEqual(me.request("POST", "/v1/auth/logout-all").status, 204)
+        r = self.login(name, password, source_address=last, device_token=device_token)
+        self.assertError(r, 429, "rate_limited")
 
 
 class ConcurrentGuessesTest(ServerTestCase):

@@ -339,7 +339,7 @@ class SesameServer:
             elif lname == "x-csrf-token":
                 self.remember_secret(value)
         if isinstance(body_fields, dict):
-            for key in ("password", "session_token", "refresh_token", "token"):
+            for key in ("password", "session_token", "refresh_token", "token", "device_token"):
                 if isinstance(body_fields.get(key), str):
                     self.remember_secret(body_fields[key])
 
@@ -347,7 +347,8 @@ class SesameServer:
         for value, _ in response.cookies().values():
             self.remember_secret(value)
         if isinstance(response.json, dict):
-            for key in ("session_token", "csrf_token", "access_token", "refresh_token"):
+            for key in ("session_token", "csrf_token", "access_token", "refresh_token",
+                        "device_token"):
                 self.remember_secret(response.json.get(key))
 
     # -- HTTP ---------------------------------------------------------------------------------

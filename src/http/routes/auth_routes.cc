@@ -18,11 +18,10 @@
 namespace sesame::http {
 namespace {
 
-constexpr FieldSpec kLoginFields[] = {{"username", FieldType::kString, true},
-                                      {"password", FieldType::kString, true},
-                                      {"mode", FieldType::kString},
-                                      {"transport", FieldType::kString},
-                                      {"remember", FieldType::kBool}};
+constexpr FieldSpec kLoginFields[] = {
+    {"username", FieldType::kString, true}, {"password", FieldType::kString, true},
+    {"mode", FieldType::kString},           {"transport", FieldType::kString},
+    {"remember", FieldType::kBool},         {"device_token", FieldType::kString}};
 
 // Where a form login goes: its safe `next` on success; empty for a JSON login.
 struct FormLogin {
@@ -53,7 +52,8 @@ Response FormFailure(const Error& error, const FormLogin& form) {
 Response LoginResponse(const RouteContext& context, const auth::LoginResult& result,
                        const FormLogin& form) {
   const store::Session& s = result.session.record;
-  IssuedCredentials issued{s, result.user, result.session.session_secret, nullptr, {}, {}};
+  IssuedCredentials issued{s,  result.user,        result.session.session_secret, nullptr, {},
+                           {}, result.device_token};
   auth::IssuedAccessToken access;
   if (s.mode == store::SessionMode::kJwt) {
     auto signed_token = context.access_tokens->Issue(s, result.user);
@@ -112,25 +112,31 @@ Reply Login(const RouteContext& context, Request& request) {
     }
   }
   const bool remember = fields->Bool("remember").value_or(false);
-  return Deferred{&context.cpu_pool, [&context, &request, fields = std::move(*fields), mode,
-                                      transport, remember, form = std::move(form)]() mutable {
-                    auth::LoginRequest login;
-                    login.username = *fields.String("username");
-                    login.password = *fields.String("password");
-                    login.mode = mode;
-                    login.transport = transport;
-                    login.remember = remember;
-                    login.ip = request.remote_ip;
-                    login.user_agent = request.Header("User-Agent");
-                    auto result = context.login.Login(login);
-                    auto& password = fields.strings["password"];
-                    SecureWipe(password.data(), password.size());
-                    if (!result) {
-                      return form.is_form ? FormFailure(result.error(), form)
-                                          : ErrorResponse(result.error());
-                    }
-                    return LoginResponse(context, *result, form);
-                  }};
+  return Deferred{
+      &context.cpu_pool, [&context, &request, fields = std::move(*fields), mode, transport,
+                          remember, form = std::move(form)]() mutable {
+        auth::LoginRequest login;
+        login.username = *fields.String("username");
+        login.password = *fields.String("password");
+        login.mode = mode;
+        login.transport = transport;
+        login.remember = remember;
+        login.ip = request.remote_ip;
+        login.user_agent = request.Header("User-Agent");
+        // The device cookie, else (header transport) the body's device_token.
+        login.device_token = fields.String("device_token").value_or("");
+        if (auto cookie = FindCookie(request.Header("Cookie"), context.policy.device_cookie_name);
+            cookie && login.device_token.empty()) {
+          login.device_token = *cookie;
+        }
+        auto result = context.login.Login(login);
+        auto& password = fields.strings["password"];
+        SecureWipe(password.data(), password.size());
+        if (!result) {
+          return form.is_form ? FormFailure(result.error(), form) : ErrorResponse(result.error());
+        }
+        return LoginResponse(context, *result, form);
+      }};
 }
 
 Response MeResponse(const auth::CachedSession& s, store::Transport transport,

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "auth/device_epochs.h"
 #include "http/request_auth.h"
 #include "http/routes/json_views.h"
 
@@ -48,6 +49,9 @@ Response CredentialsResponse(const RouteContext& context, const IssuedCredential
       body["token_type"] = "Bearer";
       body["expires_in"] = expires_at - now;
     }
+    if (!cookie && !issued.device_token.empty()) {
+      body["device_token"] = issued.device_token;
+    }
     r = Response::Json(200, Dump(body));
   }
   r.AddHeader("Cache-Control", "no-store");
@@ -65,6 +69,11 @@ Response CredentialsResponse(const RouteContext& context, const IssuedCredential
       r.AddHeader("Set-Cookie", BuildSetCookie(context.policy.refresh_cookie_name,
                                                issued.refresh_token, context.policy.cookie,
                                                s.remember ? refresh_expires_in : -1, kRefreshPath));
+    }
+    if (!issued.device_token.empty()) {
+      r.AddHeader("Set-Cookie",
+                  BuildSetCookie(context.policy.device_cookie_name, issued.device_token,
+                                 context.policy.cookie, auth::kDeviceTokenLife.count()));
     }
   }
   r.session_id = s.id;

@@ -23,6 +23,7 @@ struct IssuedCredentials {
   const auth::IssuedAccessToken* access = nullptr;  // jwt mode
   std::string_view refresh_token;                   // jwt mode with refresh tokens
   TimePoint refresh_expires_at;
+  std::string_view device_token = {};  // login: the device cookie, or device_token in the body
 };
 
 Response CredentialsResponse(const RouteContext& context, const IssuedCredentials& issued,

@@ -42,19 +42,22 @@ class QueuedBackground final : public auth::Background {
 struct AuthFixture {
   explicit AuthFixture(auth::SessionPolicy policy = {},
                        auth::RateLimit failures = {10, Seconds(900)},
-                       auth::RateLimit attempts = {100, Seconds(60)})
+                       auth::RateLimit attempts = {100, Seconds(60)},
+                       auth::RateLimit per_account = {50, Seconds(900)})
       : hasher(*crypto::PasswordHasher::Create(crypto::Argon2Params{1, 64 * 1024})),
         audit(store, clock),
-        limiter(store, failures, attempts),
+        limiter(store, failures, attempts, Seconds(1), per_account),
+        device_epochs(store),
         secrets(*auth::SessionSecrets::FromKey(SecretBytes(std::string(32, 'k')))),
         revocations(Seconds(600)),
         sessions(store, store, audit, clock, policy, background, counters,
-                 auth::JwtSessions{&secrets, &revocations, true}),
+                 auth::JwtSessions{&secrets, &revocations, true}, &device_epochs),
         refresh(store, store, sessions, secrets, audit, clock,
                 auth::RefreshPolicy{Seconds(10000), Seconds(30)}, counters),
         accounts(store, sessions, audit, hasher, clock),
-        login(std::move(*auth::LoginService::Create(store, sessions, limiter, audit, hasher, clock,
-                                                    counters))) {}
+        login(std::move(
+            *auth::LoginService::Create(store, sessions, limiter, audit, hasher, clock, counters,
+                                        nullptr, auth::KnownDevices{&secrets, &device_epochs}))) {}
 
   store::User AddUser(const std::string& name, const std::string& password,
                       std::vector<std::string> roles = {}) {
@@ -62,11 +65,13 @@ struct AuthFixture {
   }
 
   Result<auth::LoginResult> Login(const std::string& name, const std::string& password,
-                                  const std::string& ip = "192.0.2.10") {
+                                  const std::string& ip = "192.0.2.10",
+                                  const std::string& device_token = {}) {
     auth::LoginRequest request;
     request.username = name;
     request.password = password;
     request.ip = ip;
+    request.device_token = device_token;
     request.user_agent = "test";
     return login->Login(request);
   }
@@ -78,6 +83,7 @@ struct AuthFixture {
   QueuedBackground background;
   auth::AuditTrail audit;
   auth::LoginLimiter limiter;
+  auth::DeviceEpochs device_epochs;
   auth::SessionSecrets secrets;
   auth::RevocationSet revocations;
   auth::SessionService sessions;

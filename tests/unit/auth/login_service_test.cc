@@ -76,7 +76,7 @@ TEST(LoginService, RehashesWhenTheParametersChanged) {
   auto stronger = crypto::PasswordHasher::Create(crypto::Argon2Params{2, 128 * 1024});
   ASSERT_THAT(stronger, IsOk());
   LoginService login(f.store, f.sessions, f.limiter, f.audit, *stronger, f.clock, f.counters,
-                     *stronger->Hash("dummy-password"), nullptr);
+                     *stronger->Hash("dummy-password"), nullptr, KnownDevices{});
   LoginRequest request;
   request.username = "alice";
   request.password = "password-1";
@@ -129,6 +129,55 @@ TEST(LoginService, BadShapesAreInvalidRequest) {
   AuthFixture f;
   EXPECT_THAT(f.Login("", "password-1"), HasError(ErrorCode::kInvalidRequest));
   EXPECT_THAT(f.Login("alice", "short"), HasError(ErrorCode::kInvalidRequest));
+}
+
+TEST(LoginService, TheAccountWideLimitStopsGuessesFromManyNetworksButNotAKnownDevice) {
+  AuthFixture f({}, {10, Seconds(900)}, {1000, Seconds(60)}, {5, Seconds(900)});
+  f.AddUser("alice", "password-1");
+  auto owner = f.Login("alice", "password-1", "192.0.2.10");
+  ASSERT_THAT(owner, IsOk());
+  ASSERT_FALSE(owner->device_token.empty());
+  for (int net = 1; net <= 5; ++net) {  // one guess from each of five networks
+    EXPECT_THAT(f.Login("alice", "wrong-guess-" + std::to_string(net),
+                        "198.51." + std::to_string(net) + ".1"),
+                HasError(ErrorCode::kInvalidCredentials));
+  }
+  // A sixth network is refused before any password check, even with the right password...
+  EXPECT_THAT(f.Login("alice", "password-1", "203.0.113.1"), HasError(ErrorCode::kRateLimited));
+  EXPECT_THAT(f.Login("alice", "password-1", "192.0.2.10"), HasError(ErrorCode::kRateLimited));
+  // ...while the owner's known device still gets in, from anywhere.
+  EXPECT_THAT(f.Login("alice", "password-1", "203.0.113.9", owner->device_token), IsOk());
+  // A device token of another user exempts nothing.
+  f.AddUser("bob", "password-2");
+  auto bob = f.Login("bob", "password-2", "192.0.2.20");
+  ASSERT_THAT(bob, IsOk());
+  EXPECT_THAT(f.Login("alice", "password-1", "203.0.113.9", bob->device_token),
+              HasError(ErrorCode::kRateLimited));
+}
+
+TEST(LoginService, SignOutEverywhereAndAPasswordChangeForgetTheKnownDevices) {
+  AuthFixture f({}, {10, Seconds(900)}, {1000, Seconds(60)}, {1, Seconds(900)});
+  const store::User alice = f.AddUser("alice", "password-1");
+  auto owner = f.Login("alice", "password-1");
+  ASSERT_THAT(owner, IsOk());
+  EXPECT_THAT(f.Login("alice", "wrong-guess", "198.51.100.1"),
+              HasError(ErrorCode::kInvalidCredentials));
+  ASSERT_THAT(f.Login("alice", "password-1", "192.0.2.10", owner->device_token), IsOk());
+  ASSERT_THAT(f.sessions.RevokeAll(alice.id, "logout_all", {}), IsOk());
+  EXPECT_THAT(f.Login("alice", "password-1", "192.0.2.10", owner->device_token),
+              HasError(ErrorCode::kRateLimited));
+
+  AuthFixture g({}, {10, Seconds(900)}, {1000, Seconds(60)}, {1, Seconds(900)});
+  const store::User bob = g.AddUser("bob", "password-2");
+  auto device = g.Login("bob", "password-2");
+  ASSERT_THAT(device, IsOk());
+  ASSERT_THAT(g.login->ChangePassword(
+                  {bob.id, device->session.record.id, "password-2", "password-3", "192.0.2.10"}),
+              IsOk());
+  EXPECT_THAT(g.Login("bob", "wrong-guess", "198.51.100.1"),
+              HasError(ErrorCode::kInvalidCredentials));
+  EXPECT_THAT(g.Login("bob", "password-3", "192.0.2.10", device->device_token),
+              HasError(ErrorCode::kRateLimited));
 }
 
 }  // namespace
