@@ -298,7 +298,14 @@ class LoginTest(ServerTestCase):
         r = self.login(self.name, self.password, "cookie")
         self.assertEqual(r.status, 200, r)
         cookies = r.cookies()
-        self.assertEqual(list(cookies), ["sesame_session"], r.headers.get_all("Set-Cookie"))
+        # The session cookie, and the device cookie of API.md (a known device for this account).
+        self.assertEqual(list(cookies), ["sesame_session", "sesame_device"],
+                         r.headers.get_all("Set-Cookie"))
+        device, device_attrs = cookies["sesame_device"]
+        self.assertIn("httponly", device_attrs)
+        self.assertEqual(device_attrs.get("path"), "/")
+        self.assertEqual(device_attrs.get("max-age"), str(365 * 86400))
+        self.assertNotIn(device, r.text)
         token, attrs = cookies["sesame_session"]
         self.assertRegex(token, TOKEN_RE)
         self.assertIn("httponly", attrs)
@@ -1877,7 +1884,12 @@ class SecureCookieTest(ServerTestCase):
         r = self.login(name, password, "cookie")
         self.assertEqual(r.status, 200, r)
         cookies = r.cookies()
-        self.assertEqual(list(cookies), ["__Host-sesame_session"], r.headers.get_all("Set-Cookie"))
+        self.assertEqual(list(cookies), ["__Host-sesame_session", "__Host-sesame_device"],
+                         r.headers.get_all("Set-Cookie"))
+        device_attrs = cookies["__Host-sesame_device"][1]
+        self.assertIn("secure", device_attrs)
+        self.assertEqual(device_attrs.get("path"), "/")
+        self.assertNotIn("domain", device_attrs)
         token, attrs = cookies["__Host-sesame_session"]
         self.assertIn("secure", attrs)
         self.assertIn("httponly", attrs)
