@@ -113,7 +113,7 @@ login() {
 body_field() {
   /usr/bin/python3 -c "import json,sys; print(json.loads(sys.stdin.read().split('\r\n\r\n',1)[1])['$1'])"
 }
-cookie="$(login "$es_port" session cookie | tr -d '\r' | sed -n 's/^Set-Cookie: \([^;]*\).*/\1/p')"
+cookie="$(login "$es_port" session cookie | tr -d '\r' | sed -n 's/^Set-Cookie: \(sesame_session=[^;]*\).*/\1/p')"
 es_token="$(login "$es_port" jwt header | body_field access_token)"
 hs_token="$(login "$hs_port" jwt header | body_field access_token)"
 [ -n "$cookie" ] && [ -n "$es_token" ] && [ -n "$hs_token" ] || { echo "login failed" >&2; exit 1; }

@@ -98,6 +98,34 @@ class PasswordResetTest(ServerTestCase):
         self.assertError(self.login(name, password), 401, "invalid_credentials")
         self.assertEqual(self.login(name, fresh).status, 200)
 
+    def test_the_form_on_my_page_changes_it_too(self):
+        name, password, _ = self.new_user()
+        here = self.session(name, password, transport="cookie")
+        elsewhere = self.session(name, password)
+        fresh = new_password()
+        self.server.remember_secret(fresh)
+        headers = {"Cookie": "sesame_session=" + here.token, "Origin": self.server.origin}
+        form = {"csrf_token": here.csrf, "current_password": password, "new_password": fresh,
+                "new_password_again": fresh + "x"}
+        r = self.server.request("POST", "/password", headers=headers, form=form)
+        self.assertEqual((r.status, r.headers.get("Location")), (303, "/?error=mismatch"))
+        form.update(new_password_again=fresh, current_password="wrong-" + password)
+        r = self.server.request("POST", "/password", headers=headers, form=form)
+        self.assertEqual((r.status, r.headers.get("Location")), (303, "/?error=wrong_password"))
+        self.assertAlive(elsewhere)  # nothing changed yet
+        form.update(current_password=password)
+        r = self.server.request("POST", "/password", headers=headers, form=form)
+        self.assertEqual((r.status, r.headers.get("Location")), (303, "/?done=password"))
+        self.assertAlive(here)
+        self.assertRevoked(elsewhere)
+        page = self.server.request("GET", "/?done=password", headers=headers)
+        self.assertIn("Your password is changed", page.text)
+        self.assertEqual(self.login(name, fresh).status, 200)
+        # Without the form's CSRF token, nothing happens.
+        del form["csrf_token"]
+        r = self.server.request("POST", "/password", headers=headers, form=form)
+        self.assertEqual(r.status, 403, r)
+
     def test_the_owner_change_needs_csrf_and_the_right_current_password(self):
         name, password, _ = self.new_user()
         here = self.session(name, password, transport="cookie")

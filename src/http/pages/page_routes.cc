@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "common/secret_bytes.h"
+#include "http/body.h"
 #include "http/error_response.h"
 #include "http/pages/page.h"
 #include "http/pages/page_auth.h"
@@ -98,10 +100,34 @@ std::string TransportLabel(const store::Session& record) {
              : "Authorization header";
 }
 
-Reply HomePage(const RouteContext& context, const Caller& caller) {
+// The outcome of the password form, as the home page tells it (?done= / ?error=).
+std::string PasswordNotice(std::string_view done) {
+  return done == "password" ? "Your password is changed. Every other device is signed out."
+                            : std::string();
+}
+
+std::string PasswordAlert(std::string_view error) {
+  if (error == "wrong_password") {
+    return "That is not your current password. Nothing was changed.";
+  }
+  if (error == "mismatch") {
+    return "The two new passwords differ. Nothing was changed.";
+  }
+  if (error == "password_shape") {
+    return "A password needs 8 to 1024 characters. Nothing was changed.";
+  }
+  if (error == "rate_limited") {
+    return "Too many wrong passwords. Wait a while, then try again.";
+  }
+  return {};
+}
+
+Reply HomePage(const RouteContext& context, const Request& request, const Caller& caller) {
   const std::shared_ptr<const auth::CachedSession> session = caller.auth.session;
   const PageViewer viewer = ViewerOf(context, caller);
-  return Deferred{&context.store_pool, [&context, session, viewer] {
+  const std::string notice = PasswordNotice(request.QueryParam("done").value_or(""));
+  const std::string alert = PasswordAlert(request.QueryParam("error").value_or(""));
+  return Deferred{&context.store_pool, [&context, session, viewer, notice, alert] {
                     auto found = context.sessions.Find(session->session_id);
                     if (!found) {
                       return PageError(found.error(), &viewer);
@@ -122,6 +148,8 @@ Reply HomePage(const RouteContext& context, const Caller& caller) {
                             ? std::min(now + session->idle_timeout, record.absolute_expires_at)
                             : std::min(record.idle_expires_at, record.absolute_expires_at);
                     TemplateData data = PageData("Your account", &viewer, PageNav::kHome);
+                    data.Text("notice", notice);
+                    data.Text("alert", alert);
                     for (const std::string& role : session->roles) {
                       data.AddItem("roles").Text("role", role);
                     }
@@ -184,6 +212,44 @@ Reply SignOut(const RouteContext& context, const Request& request, const Caller&
                   }};
 }
 
+// POST /password, the form on my page: POST /v1/auth/password for people (API.md "Pages").
+Reply ChangePassword(const RouteContext& context, const Request& request, const Caller& caller) {
+  std::string current = FormField(request, "current_password");
+  std::string fresh = FormField(request, "new_password");
+  std::string again = FormField(request, "new_password_again");
+  const bool same = ConstantTimeEquals(fresh, again);
+  SecureWipe(again.data(), again.size());
+  if (!same) {
+    SecureWipe(current.data(), current.size());
+    SecureWipe(fresh.data(), fresh.size());
+    return PageRedirect("/?error=mismatch");
+  }
+  const std::string user_id = caller.session().user_id;
+  const std::string session_id = caller.session().session_id;
+  const PageViewer viewer = ViewerOf(context, caller);
+  const std::string ip(request.remote_ip);
+  return Deferred{
+      &context.cpu_pool, [&context, current = std::move(current), fresh = std::move(fresh), user_id,
+                          session_id, viewer, ip]() mutable {
+        auto changed = context.login.ChangePassword({user_id, session_id, current, fresh, ip});
+        SecureWipe(current.data(), current.size());
+        SecureWipe(fresh.data(), fresh.size());
+        if (changed) {
+          return PageRedirect("/?done=password");
+        }
+        switch (changed.error().code) {
+          case ErrorCode::kInvalidCredentials:
+            return PageRedirect("/?error=wrong_password");
+          case ErrorCode::kInvalidRequest:
+            return PageRedirect("/?error=password_shape");
+          case ErrorCode::kRateLimited:
+            return PageRedirect("/?error=rate_limited");
+          default:
+            return PageError(changed.error(), &viewer);
+        }
+      }};
+}
+
 Reply RevokeDevice(const RouteContext& context, const Request& request, const Caller& caller) {
   const std::string target(request.params[0]);
   const std::string user_id = caller.session().user_id;
@@ -224,8 +290,13 @@ void AddPageRoutes(Router& router, const RouteContext& context) {
           },
           AuthStyle{false, [](const RouteContext& c, const Request& request, const Credential&,
                               const Error&) { return LoginPage(c, request); }}));
-  router.Add(Method::kGet, "/", PageAuthed(context, [&context](Request&, const Caller& caller) {
-               return HomePage(context, caller);
+  router.Add(Method::kGet, "/",
+             PageAuthed(context, [&context](Request& request, const Caller& caller) {
+               return HomePage(context, request, caller);
+             }));
+  router.Add(Method::kPost, "/password",
+             PageAuthed(context, [&context](Request& request, const Caller& caller) {
+               return ChangePassword(context, request, caller);
              }));
   router.Add(Method::kGet, "/devices",
              PageAuthed(context, [&context](Request& request, const Caller& caller) {
