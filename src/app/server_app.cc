@@ -24,6 +24,7 @@
 #include "http/route_context.h"
 #include "http/router.h"
 #include "http/routes/routes.h"
+#include "http/scrape_pacer.h"
 #include "http/server.h"
 #include "http/signal_watch.h"
 #include "http/worker_pool.h"
@@ -171,6 +172,9 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
   // Long-polls of the revocation feed block a thread each while they wait: 64 held, 64 queued,
   // then 503 at once.
   http::WorkerPool feed_pool("sesame-feed", 64, 128);
+  // /metrics: one scrape at a time, at most 20 a second (http/scrape_pacer.h); 64 may wait.
+  http::WorkerPool metrics_pool("sesame-metrics", 1, 64, /*nice=*/19);
+  http::ScrapePacer scrape_pacer(std::chrono::milliseconds(50));
   background.Attach(&store_pool);
 
   http::HttpPolicy policy;
@@ -215,6 +219,8 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
   context.revocation_feed = &revocation_feed;
   context.feed_pool = &feed_pool;
   context.metrics_on_main_listener = config.server.metrics_listen.empty();
+  context.metrics_pool = &metrics_pool;
+  context.scrape_pacer = &scrape_pacer;
   auto metrics_token = LoadMetricsToken(config.server.metrics_token);
   if (!metrics_token) {
     return tl::unexpected(metrics_token.error());
@@ -353,6 +359,7 @@ Result<void> Serve(const config::Config& config, const ServeOptions& options) {
   }
   revocation_feed.Stop();
   feed_pool.Stop();
+  metrics_pool.Stop();
   cpu_pool.Stop();
   store_pool.Stop();
   access_log.Flush();

@@ -21,6 +21,7 @@
 #include "common/result.h"
 #include "http/cookies.h"
 #include "http/metrics.h"
+#include "http/scrape_pacer.h"
 #include "http/worker_pool.h"
 #include "store/audit_log.h"
 
@@ -78,6 +79,9 @@ struct RouteContext {
   // own. With a token (server.metrics_token) it needs `Authorization: Bearer <token>`, which
   // also shows /readyz's detail to callers that are not on loopback.
   bool metrics_on_main_listener = true;
+  // Where scrapes run, one at a time at the pacer's pace (both null: inline on the io thread).
+  WorkerPool* metrics_pool = nullptr;
+  ScrapePacer* scrape_pacer = nullptr;
   std::optional<auth::SecretHash> metrics_token_hash = std::nullopt;
   // GET /v1/revocations (both null: not served): what wakes its long-polls, and the pool they
   // block on, apart from the store pool so that held requests never starve store calls.

@@ -243,6 +243,27 @@ class AcrossNodesTest(ClusterTestCase):
             self.assertEqual(r.status, 401, r)
 
 
+    def test_a_role_change_on_one_node_expires_old_tokens_on_every_node(self):
+        name, password, user_id = self.new_user()
+        admin = self.login(self.c, ADMIN, ADMIN_PASSWORD, "session")
+        r = self.c.request("PATCH", "/v1/admin/users/%s" % user_id,
+                           headers=bearer(admin["session_token"]), json={"roles": ["admin"]})
+        self.assertEqual(r.status, 200, r)
+        promoted = int(time.time())
+        while time.time() < promoted + 1:  # a token issued within that second is stale too
+            time.sleep(promoted + 1.01 - time.time())
+        jwt = self.login(self.a, name, password, "jwt")
+        for node in (self.a, self.b):
+            self.assertEqual(self.assertAccepted(node, jwt["access_token"])
+                             .headers.get("X-Sesame-Roles"), "admin")
+        # Demoted on C: the admin token expires on A and B within the bound.
+        r = self.c.request("PATCH", "/v1/admin/users/%s" % user_id,
+                           headers=bearer(admin["session_token"]), json={"roles": []})
+        self.assertEqual(r.status, 200, r)
+        for node in (self.a, self.b):
+            self.assertRefusedWithin(node, jwt["access_token"], code="token_expired")
+
+
 class DeviceLimitTest(ClusterTestCase):
     CONFIG = {"session": {"max_per_user": 2, "on_limit": "refuse"}}
 

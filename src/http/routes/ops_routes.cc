@@ -1,5 +1,6 @@
 // GET /healthz (alive), /readyz (stores reachable), /metrics (Prometheus text format). A scrape
-// is O(1): counters and gauges kept in memory, no store work (API.md "Operations").
+// is O(1): counters and gauges kept in memory, no store work (API.md "Operations"), one at a
+// time at the scrape pacer's pace (http/scrape_pacer.h).
 
 #include <string>
 
@@ -71,7 +72,14 @@ void AddMetricsRoute(Router& router, const RouteContext& context) {
           Error{sent ? ErrorCode::kInvalidToken : ErrorCode::kMissingCredentials, {}},
           /*bearer=*/true);
     }
-    return MetricsResponse(context);
+    if (context.metrics_pool == nullptr || context.scrape_pacer == nullptr) {
+      return MetricsResponse(context);
+    }
+    return Deferred{context.metrics_pool, [&context] {
+                      Response r = MetricsResponse(context);
+                      context.scrape_pacer->Pace();
+                      return r;
+                    }};
   });
 }
 
