@@ -124,6 +124,14 @@ class MetricsTest(unittest.TestCase):
         self.assertRegex(text, r'sesame_build_info\{version="[^"]+",commit="[^"]+"\} 1')
         self.assertIn("sesame_sessions_active", text)
 
+    def test_scrapes_are_paced(self):
+        # At most 20 a second: five scrapes in a row span at least four 50 ms intervals
+        # (a lower bound: the pacer never lets one through early).
+        start = time.monotonic()
+        for _ in range(5):
+            self.assertEqual(self.scrape(self.token)[0], 200)
+        self.assertGreaterEqual(time.monotonic() - start, 0.2)
+
     def test_a_scrape_needs_no_store(self):
         # With the session store gone, a scrape still answers at once: it reads counters only.
         self.redis.stop()
