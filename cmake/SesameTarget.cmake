@@ -2,6 +2,13 @@
 # (third-party headers come in as system headers), optional sanitizers.
 set(SESAME_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
     -Woverloaded-virtual -Wimplicit-fallthrough)
+if(SESAME_THREAD_SAFETY)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "SESAME_THREAD_SAFETY needs clang (CXX=clang++)")
+  endif()
+  # common/thread_annotations.h: SESAME_GUARDED_BY and friends are checked, not just read.
+  list(APPEND SESAME_WARNINGS -Wthread-safety)
+endif()
 if(SESAME_WERROR)
   list(APPEND SESAME_WARNINGS -Werror)
 endif()

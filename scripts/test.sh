@@ -2,7 +2,8 @@
 # Runs every check sesame has, from a fresh clone on Debian 12: installs what is missing, checks
 # formatting, then builds and tests twice (optimised with warnings as errors, and with
 # AddressSanitizer + UndefinedBehaviorSanitizer), runs each benchmark once briefly so none rots,
-# and fuzzes the token parser for a bounded time.
+# builds everything with clang checking the lock annotations, and fuzzes the token parser for a
+# bounded time.
 #
 #   bash scripts/test.sh            everything (what CI runs)
 #   SESAME_FUZZ_SECONDS=0 ...       skip the fuzzing run
@@ -44,6 +45,13 @@ ninja -C build-ci/asan
 step "tests (sanitizers)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-ci/asan --output-on-failure -j "$jobs"
+
+step "clang build, lock annotations checked (-Wthread-safety, warnings as errors)"
+# Unoptimised (no code to speed up; only the analysis matters), every target, tests included.
+CC=clang CXX=clang++ cmake -S . -B build-ci/clang -G Ninja -DCMAKE_BUILD_TYPE=None \
+  -DSESAME_THREAD_SAFETY=ON -DSESAME_WERROR=ON >/dev/null
+ninja -C build-ci/clang
+ctest --test-dir build-ci/clang --output-on-failure -R '^thread_safety\.'
 
 if [ "$fuzz_seconds" -gt 0 ]; then
   step "libFuzzer: token parser and verifier, then HTTP input parsers, ${fuzz_seconds}s each"
