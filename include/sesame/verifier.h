@@ -138,9 +138,9 @@ class Verifier {
   bool FollowRevocations(RevocationFeedOptions options, std::string* error);
   RevocationFeedStatus revocation_feed_status() const;
 
-  struct Impl;  // opaque
-
  private:
+  struct Impl;  // opaque: jose, crypto and the feed follower stay out of this header
+
   explicit Verifier(std::unique_ptr<Impl> impl);
 
   std::unique_ptr<Impl> impl_;

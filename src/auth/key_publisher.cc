@@ -23,6 +23,8 @@ Result<std::unique_ptr<KeyPublisher>> KeyPublisher::Open(std::string path, jose:
   }
   auto publisher =
       std::make_unique<KeyPublisher>(std::move(path), token_lifetime, std::move(claims), clock);
+  // Nobody else holds the publisher yet; the lock is for the analysis (and costs nothing).
+  MutexLock lock(publisher->refresh_mu_);
   if (auto built = publisher->Rebuild(*ring); !built) {
     return tl::unexpected(built.error());
   }
@@ -65,7 +67,7 @@ Result<void> KeyPublisher::Rebuild(const KeyRing& ring) {
 }
 
 Result<void> KeyPublisher::Refresh() {
-  std::lock_guard lock(refresh_mu_);
+  MutexLock lock(refresh_mu_);
   struct stat st;
   const bool have_stat = ::stat(path_.c_str(), &st) == 0;
   const bool changed =

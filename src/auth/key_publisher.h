@@ -12,11 +12,11 @@
 #include <atomic>
 #include <ctime>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "auth/key_ring.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "common/result.h"
 #include "jose/claims.h"
 #include "jose/jwk.h"
@@ -62,7 +62,7 @@ class KeyPublisher {
         clock_(clock) {}
 
  private:
-  [[nodiscard]] Result<void> Rebuild(const KeyRing& ring);
+  [[nodiscard]] Result<void> Rebuild(const KeyRing& ring) SESAME_REQUIRES(refresh_mu_);
 
   const std::string path_;
   const Seconds token_lifetime_;
@@ -70,11 +70,11 @@ class KeyPublisher {
   const Clock& clock_;
   std::atomic<std::shared_ptr<const Snapshot>> current_;
   std::atomic<uint64_t> version_{0};
-  std::mutex refresh_mu_;
-  timespec file_mtime_{};                     // guarded by refresh_mu_
-  off_t file_size_ = -1;                      // guarded by refresh_mu_
-  TimePoint built_at_{};                      // guarded by refresh_mu_
-  TimePoint next_expiry_ = TimePoint::max();  // a retired key leaves; guarded by refresh_mu_
+  Mutex refresh_mu_;
+  timespec file_mtime_ SESAME_GUARDED_BY(refresh_mu_){};
+  off_t file_size_ SESAME_GUARDED_BY(refresh_mu_) = -1;
+  TimePoint built_at_ SESAME_GUARDED_BY(refresh_mu_){};
+  TimePoint next_expiry_ SESAME_GUARDED_BY(refresh_mu_) = TimePoint::max();  // a retired key leaves
 };
 
 }  // namespace sesame::auth

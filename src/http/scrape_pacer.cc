@@ -6,7 +6,7 @@
 namespace sesame::http {
 
 void ScrapePacer::Pace() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   const auto now = std::chrono::steady_clock::now();
   if (now < next_) {
     // On the scrape pool's own thread: nothing else waits behind this but other scrapes.

@@ -11,7 +11,8 @@
 // Pace() from the scrape pool's thread only; thread-safe all the same.
 
 #include <chrono>
-#include <mutex>
+
+#include "common/mutex.h"
 
 namespace sesame::http {
 
@@ -24,8 +25,8 @@ class ScrapePacer {
 
  private:
   const std::chrono::milliseconds interval_;
-  std::mutex mu_;
-  std::chrono::steady_clock::time_point next_{};  // guarded by mu_
+  Mutex mu_;
+  std::chrono::steady_clock::time_point next_ SESAME_GUARDED_BY(mu_){};
 };
 
 }  // namespace sesame::http

@@ -5,7 +5,6 @@
 #include <atomic>
 #include <csignal>
 #include <exception>
-#include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_set>
@@ -28,6 +27,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "common/ip_address.h"
+#include "common/mutex.h"
 #include "http/client_address.h"
 #include "http/error_response.h"
 #include "http/response_writer.h"
@@ -147,8 +147,8 @@ struct Server::Impl {
   TrustedProxies trusted_proxies;
   std::atomic<size_t> connections{0};
   std::atomic<bool> draining{false};
-  std::mutex mu;
-  std::unordered_set<std::shared_ptr<Connection>> live;  // guarded by mu
+  Mutex mu;
+  std::unordered_set<std::shared_ptr<Connection>> live SESAME_GUARDED_BY(mu);
 };
 
 Server::Server(ServerOptions options, const Router& router, Metrics& metrics, AccessLog& access_log)
@@ -229,7 +229,7 @@ void Server::Impl::BeginShutdown() {
   // Idle keep-alive connections are closed now; busy ones finish their request first.
   std::vector<std::shared_ptr<Connection>> conns;
   {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     conns.assign(live.begin(), live.end());
   }
   for (auto& c : conns) {
@@ -254,7 +254,7 @@ void Server::Impl::BeginShutdown() {
 
 void Server::Impl::ConnectionClosed(Connection* c) {
   {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     for (auto it = live.begin(); it != live.end(); ++it) {
       if (it->get() == c) {
         live.erase(it);
@@ -293,7 +293,7 @@ net::awaitable<void> Server::Impl::Accept() {
     auto conn = std::make_shared<Connection>(std::move(socket));
     connections.fetch_add(1);
     {
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       live.insert(conn);
     }
     auto executor = conn->stream.get_executor();

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <mutex>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -14,6 +13,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 
+#include "common/mutex.h"
 #include "http/worker_pool_context.h"
 
 namespace sesame::http {
@@ -29,7 +29,7 @@ struct WorkerPool::Impl {
   std::optional<net::executor_work_guard<net::io_context::executor_type>> guard;
   std::atomic<size_t> in_flight{0};
   std::atomic<bool> stopping{false};
-  std::mutex stop_mu;
+  Mutex stop_mu;
   std::vector<std::thread> threads;  // joined under stop_mu
 };
 
@@ -86,7 +86,7 @@ bool WorkerPool::TryPost(std::function<void()> task) {
 }
 
 void WorkerPool::Stop() {
-  std::lock_guard lock(impl_->stop_mu);
+  MutexLock lock(impl_->stop_mu);
   impl_->stopping.store(true, std::memory_order_release);
   impl_->guard.reset();  // run() returns once the accepted tasks are done
   for (std::thread& t : impl_->threads) {

@@ -132,7 +132,7 @@ net::awaitable<http::response<http::string_body>> Get(const Url& url, net::ssl::
 }  // namespace
 
 void FetchCanceller::Cancel() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   cancelled_ = true;
   if (stop_) {
     stop_();  // io_context::stop() is thread-safe
@@ -140,12 +140,12 @@ void FetchCanceller::Cancel() {
 }
 
 bool FetchCanceller::is_cancelled() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return cancelled_;
 }
 
 bool FetchCanceller::Attach(std::function<void()> stop) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (cancelled_) {
     return false;
   }
@@ -154,7 +154,7 @@ bool FetchCanceller::Attach(std::function<void()> stop) {
 }
 
 void FetchCanceller::Detach() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   stop_ = nullptr;
 }
 

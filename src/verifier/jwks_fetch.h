@@ -10,10 +10,10 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <string_view>
 
+#include "common/mutex.h"
 #include "common/result.h"
 
 namespace sesame::verifier {
@@ -30,9 +30,9 @@ class FetchCanceller {
   void Detach();
 
  private:
-  mutable std::mutex mu_;
-  bool cancelled_ = false;      // guarded by mu_
-  std::function<void()> stop_;  // guarded by mu_
+  mutable Mutex mu_;
+  bool cancelled_ SESAME_GUARDED_BY(mu_) = false;
+  std::function<void()> stop_ SESAME_GUARDED_BY(mu_);
 };
 
 struct FetchOptions {

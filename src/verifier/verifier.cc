@@ -6,11 +6,11 @@
 
 #include <atomic>
 #include <functional>
-#include <mutex>
 
 #include "common/base64url.h"
 #include "common/clock.h"
 #include "common/files.h"
+#include "common/mutex.h"
 #include "jose/jws.h"
 #include "jose/jwt_verifier.h"
 #include "jose/key_set.h"
@@ -27,13 +27,18 @@ struct Verifier::Impl {
   std::atomic<std::shared_ptr<const jose::JwtVerifier>> current;
   // Set once by FollowRevocations (under follow_mu) and read lock-free by VerifyAt; owned by
   // `follower_owner`, which lives as long as the Impl.
-  std::mutex follow_mu;
-  std::unique_ptr<verifier::RevocationFollower> follower_owner;  // guarded by follow_mu
+  Mutex follow_mu;
+  std::unique_ptr<verifier::RevocationFollower> follower_owner SESAME_GUARDED_BY(follow_mu);
   std::atomic<const verifier::RevocationFollower*> follower{nullptr};
-  std::mutex reload_mu;
-  std::chrono::steady_clock::time_point last_reload;  // guarded by reload_mu
-  std::string last_error;                             // guarded by reload_mu
+  Mutex reload_mu;
+  std::chrono::steady_clock::time_point last_reload SESAME_GUARDED_BY(reload_mu);
+  std::string last_error SESAME_GUARDED_BY(reload_mu);
   std::atomic<uint64_t> reloads{0};
+
+  // Reads the first key document with `load` (kept for reloads); null and *error if unusable.
+  static std::unique_ptr<Impl> Create(VerifierOptions& options,
+                                      std::function<Result<std::string>()> load,
+                                      std::string* error);
 
   Result<std::shared_ptr<const jose::JwtVerifier>> Build(std::string_view jwks_json) const {
     auto keys = jose::KeySet::FromJson(jwks_json);
@@ -50,7 +55,7 @@ struct Verifier::Impl {
   // Reloads unless another reload happened within the interval. Returns the verifier to use.
   std::shared_ptr<const jose::JwtVerifier> ReloadFor(
       const std::shared_ptr<const jose::JwtVerifier>& seen) {
-    std::lock_guard lock(reload_mu);
+    MutexLock lock(reload_mu);
     auto now_current = current.load();
     if (now_current != seen) {
       return now_current;  // someone reloaded while this thread waited
@@ -122,12 +127,10 @@ std::string_view VerifyStatusName(VerifyStatus status) {
 Verifier::Verifier(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Verifier::~Verifier() = default;
 
-namespace {
-
-std::unique_ptr<Verifier::Impl> MakeImpl(VerifierOptions& options,
-                                         std::function<Result<std::string>()> load,
-                                         std::string* error) {
-  auto impl = std::make_unique<Verifier::Impl>();
+std::unique_ptr<Verifier::Impl> Verifier::Impl::Create(VerifierOptions& options,
+                                                       std::function<Result<std::string>()> load,
+                                                       std::string* error) {
+  auto impl = std::make_unique<Impl>();
   impl->policy = PolicyFrom(options);
   impl->refresh_interval = options.refresh_interval;
   impl->fetch_timeout = options.fetch_timeout;
@@ -146,11 +149,9 @@ std::unique_ptr<Verifier::Impl> MakeImpl(VerifierOptions& options,
   return impl;
 }
 
-}  // namespace
-
 std::unique_ptr<Verifier> Verifier::FromJwks(std::string_view jwks_json, VerifierOptions options,
                                              std::string* error) {
-  auto impl = MakeImpl(
+  auto impl = Impl::Create(
       options, [text = std::string(jwks_json)]() -> Result<std::string> { return text; }, error);
   if (!impl) {
     return nullptr;
@@ -161,7 +162,7 @@ std::unique_ptr<Verifier> Verifier::FromJwks(std::string_view jwks_json, Verifie
 
 std::unique_ptr<Verifier> Verifier::FromJwksFile(const std::string& path, VerifierOptions options,
                                                  std::string* error) {
-  auto impl = MakeImpl(
+  auto impl = Impl::Create(
       options, [path] { return ReadFile(path); }, error);
   return impl ? std::unique_ptr<Verifier>(new Verifier(std::move(impl))) : nullptr;
 }
@@ -171,7 +172,7 @@ std::unique_ptr<Verifier> Verifier::FromJwksUrl(const std::string& url, Verifier
   verifier::FetchOptions fetch;
   fetch.timeout = options.fetch_timeout;
   fetch.ca_file = options.ca_file;
-  auto impl = MakeImpl(
+  auto impl = Impl::Create(
       options, [url, fetch] { return verifier::FetchUrl(url, fetch); }, error);
   return impl ? std::unique_ptr<Verifier>(new Verifier(std::move(impl))) : nullptr;
 }
@@ -232,7 +233,7 @@ uint64_t Verifier::key_reloads() const {
 }
 
 std::string Verifier::last_reload_error() const {
-  std::lock_guard lock(impl_->reload_mu);
+  MutexLock lock(impl_->reload_mu);
   return impl_->last_error;
 }
 
@@ -299,7 +300,7 @@ bool Verifier::FollowRevocations(RevocationFeedOptions options, std::string* err
   follower_options.wait = options.wait;
   follower_options.max_staleness = options.max_staleness;
 
-  std::lock_guard lock(impl_->follow_mu);
+  MutexLock lock(impl_->follow_mu);
   if (impl_->follower_owner) {
     SetError(error, "already following a revocation feed");
     return false;
