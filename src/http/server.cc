@@ -116,6 +116,53 @@ struct Connection {
   bool busy = false;  // on its strand only
 };
 
+using Parser = bhttp::request_parser<bhttp::string_body>;
+using Message = Parser::value_type;
+
+// How reading one request ended: a request to route; an answer decided before routing (the
+// connection closes after it); or nothing to answer (closed by the peer, timed out, cancelled).
+enum class ReadResult { kRequest, kAnswer, kClosed };
+
+struct ReadOutcome {
+  ReadResult result = ReadResult::kRequest;
+  Response answer;                              // kAnswer
+  std::chrono::steady_clock::time_point start;  // the head was read: latency counts from here
+};
+
+// What a failed head read comes to; `answer` is set for kAnswer.
+ReadResult HeadReadFailed(const boost::system::error_code& ec, Response& answer) {
+  if (ec == bhttp::error::header_limit) {
+    answer = ErrorResponse(Error{ErrorCode::kHeadersTooLarge, {}});
+    return ReadResult::kAnswer;
+  }
+  if (ec == bhttp::error::body_limit) {
+    // A Content-Length above the limit is refused before any of the body is read.
+    answer = ErrorResponse(Error{ErrorCode::kPayloadTooLarge, {}});
+    return ReadResult::kAnswer;
+  }
+  if (!IsProtocolError(ec)) {
+    return ReadResult::kClosed;
+  }
+  answer = ErrorResponse(Error{ErrorCode::kInvalidRequest, "malformed HTTP request"});
+  return ReadResult::kAnswer;
+}
+
+// The connection's peer, once per connection: a mapped IPv4 peer of a dual-stack listener is
+// IPv4 from here on.
+struct PeerInfo {
+  std::optional<IpAddress> address;
+  std::string text;  // the address as logged and rate-limited when no trusted proxy speaks
+  bool is_proxy = false;
+};
+
+// One request and its answer, for the metrics and the access log.
+struct Exchange {
+  std::chrono::steady_clock::time_point start;
+  size_t route_index;
+  Method method;
+  Response response;
+};
+
 }  // namespace
 
 struct Server::Impl {
@@ -131,6 +178,16 @@ struct Server::Impl {
 
   net::awaitable<void> Accept();
   net::awaitable<void> Serve(std::shared_ptr<Connection> c);
+  net::awaitable<ReadOutcome> ReadRequest(Connection& c, beast::flat_buffer& buffer, Parser& parser,
+                                          bool first);
+  net::awaitable<ReadResult> ReadBody(Connection& c, beast::flat_buffer& buffer, Parser& parser,
+                                      Response& answer);
+  PeerInfo Peer(Connection& c) const;
+  // The request views `msg`, `fields` and `client_ip` (which it sets: the client's address).
+  Request MakeRequest(const Message& msg, std::vector<HeaderField>& fields, const PeerInfo& peer,
+                      std::string& client_ip) const;
+  net::awaitable<boost::system::error_code> Write(Connection& c, const std::string& out);
+  void Record(const Exchange& exchange, std::string_view client_ip);
   net::awaitable<Response> RunDeferred(Deferred deferred);
   Response Dispatch(Request& request, size_t* route_index, Method* method, Deferred* deferred);
   void BeginShutdown();
@@ -359,6 +416,126 @@ Response Server::Impl::Dispatch(Request& request, size_t* route_index, Method* m
   }
 }
 
+PeerInfo Server::Impl::Peer(Connection& c) const {
+  boost::system::error_code ec;
+  PeerInfo peer;
+  const std::string text = c.stream.socket().remote_endpoint(ec).address().to_string();
+  peer.address = IpAddress::Parse(text);
+  peer.text = peer.address ? peer.address->ToString() : text;
+  peer.is_proxy = peer.address && trusted_proxies.Contains(*peer.address);
+  return peer;
+}
+
+// Reads one request's head, then its body, onto `parser`. `first`: the connection's first
+// request (no keep-alive idle time before it).
+net::awaitable<ReadOutcome> Server::Impl::ReadRequest(Connection& c, beast::flat_buffer& buffer,
+                                                      Parser& parser, bool first) {
+  parser.header_limit(static_cast<uint32_t>(options.header_limit));
+  parser.body_limit(options.body_limit);
+  // One deadline covers waiting for the request and reading its head, so a client that
+  // trickles bytes (slowloris) is cut off like one that sends nothing.
+  c.stream.expires_after(first ? options.header_timeout
+                               : options.idle_timeout + options.header_timeout);
+  auto [read_ec, read_n] = co_await bhttp::async_read_header(c.stream, buffer, parser, kTuple);
+  c.busy = true;
+  ReadOutcome outcome;
+  outcome.start = std::chrono::steady_clock::now();
+  if (read_ec) {
+    outcome.result = HeadReadFailed(read_ec, outcome.answer);
+    co_return outcome;
+  }
+  if (auto framing = FramingError(parser)) {
+    outcome.result = ReadResult::kAnswer;
+    outcome.answer = std::move(*framing);
+    co_return outcome;
+  }
+  if (!parser.is_done()) {
+    outcome.result = co_await ReadBody(c, buffer, parser, outcome.answer);
+  }
+  co_return outcome;
+}
+
+net::awaitable<ReadResult> Server::Impl::ReadBody(Connection& c, beast::flat_buffer& buffer,
+                                                  Parser& parser, Response& answer) {
+  const auto length = parser.content_length();
+  if (length && *length > options.body_limit) {
+    answer = ErrorResponse(Error{ErrorCode::kPayloadTooLarge, {}});
+    co_return ReadResult::kAnswer;
+  }
+  if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    c.stream.expires_after(options.write_timeout);
+    auto [cont_ec, cont_n] = co_await net::async_write(c.stream, net::buffer(kContinue), kTuple);
+    if (cont_ec) {
+      co_return ReadResult::kClosed;
+    }
+  }
+  c.stream.expires_after(options.body_timeout);
+  auto [body_ec, body_n] = co_await bhttp::async_read(c.stream, buffer, parser, kTuple);
+  if (body_ec == bhttp::error::body_limit) {
+    answer = ErrorResponse(Error{ErrorCode::kPayloadTooLarge, {}});
+    co_return ReadResult::kAnswer;
+  }
+  if (body_ec && IsProtocolError(body_ec)) {
+    answer = ErrorResponse(Error{ErrorCode::kInvalidRequest, "malformed HTTP request"});
+    co_return ReadResult::kAnswer;
+  }
+  co_return body_ec ? ReadResult::kClosed : ReadResult::kRequest;
+}
+
+Request Server::Impl::MakeRequest(const Message& msg, std::vector<HeaderField>& fields,
+                                  const PeerInfo& peer, std::string& client_ip) const {
+  fields.clear();
+  for (const auto& field : msg) {
+    fields.push_back(HeaderField{field.name_string(), field.value()});
+  }
+  Request request;
+  request.method = ParseMethod(msg.method_string());
+  request.target = msg.target();
+  const size_t q = request.target.find('?');
+  request.path = request.target.substr(0, q);
+  request.query = q == std::string_view::npos ? std::string_view() : request.target.substr(q + 1);
+  request.headers = fields;
+  request.body = msg.body();
+  if (peer.address && peer.is_proxy) {
+    ClientAddress client = trusted_proxies.Resolve(*peer.address, fields);
+    client_ip = std::move(client.ip);
+    request.is_tls = client.forwarded_https;
+    request.forwarded_host = client.forwarded_host;
+  }
+  request.remote_ip = client_ip;
+  return request;
+}
+
+net::awaitable<boost::system::error_code> Server::Impl::Write(Connection& c,
+                                                              const std::string& out) {
+  // Fast path: a response almost always fits the socket buffer, so try one non-blocking
+  // send first and fall back to an async write (under the write timeout) for the rest.
+  boost::system::error_code write_ec;
+  size_t sent = c.stream.socket().write_some(net::buffer(out), write_ec);
+  if (write_ec == net::error::would_block || write_ec == net::error::try_again) {
+    write_ec = {};
+    sent = 0;
+  }
+  if (!write_ec && sent < out.size()) {
+    c.stream.expires_after(options.write_timeout);
+    auto [async_ec, async_n] = co_await net::async_write(
+        c.stream, net::buffer(out.data() + sent, out.size() - sent), kTuple);
+    write_ec = async_ec;
+  }
+  co_return write_ec;
+}
+
+void Server::Impl::Record(const Exchange& exchange, std::string_view client_ip) {
+  const auto latency = std::chrono::steady_clock::now() - exchange.start;
+  metrics.Observe(exchange.route_index, exchange.response.status, latency);
+  access_log.Write(MethodName(exchange.method),
+                   exchange.route_index < router.size()
+                       ? std::string_view(router.RoutePattern(exchange.route_index))
+                       : std::string_view("unmatched"),
+                   exchange.response.status, latency, exchange.response.session_id, client_ip);
+}
+
 net::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> c) {
   beast::flat_buffer buffer;
   std::string out;
@@ -367,145 +544,41 @@ net::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> c) {
   c->stream.socket().non_blocking(true, nb_ec);
   std::vector<HeaderField> fields;
   fields.reserve(32);
-  boost::system::error_code ep_ec;
-  // Once per connection: a mapped IPv4 peer of a dual-stack listener is IPv4 from here on.
-  const std::string peer_text = c->stream.socket().remote_endpoint(ep_ec).address().to_string();
-  const std::optional<IpAddress> peer = IpAddress::Parse(peer_text);
-  const bool peer_is_proxy = peer && trusted_proxies.Contains(*peer);
-  std::string client_ip = peer ? peer->ToString() : peer_text;
-  bool first = true;
-  for (;;) {
+  const PeerInfo peer = Peer(*c);
+  // The client address last seen: a proxy's connection keeps logging its latest client.
+  std::string client_ip = peer.text;
+  for (bool first = true;; first = false) {
     c->busy = false;
     if (draining.load()) {
       break;
     }
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<uint32_t>(options.header_limit));
-    parser.body_limit(options.body_limit);
-    // One deadline covers waiting for the request and reading its head, so a client that
-    // trickles bytes (slowloris) is cut off like one that sends nothing.
-    c->stream.expires_after(first ? options.header_timeout
-                                  : options.idle_timeout + options.header_timeout);
-    first = false;
-    auto [read_ec, read_n] = co_await bhttp::async_read_header(c->stream, buffer, parser, kTuple);
-    c->busy = true;
-    Response early;
-    bool have_early = false;
-    if (read_ec == bhttp::error::header_limit) {
-      early = ErrorResponse(Error{ErrorCode::kHeadersTooLarge, {}});
-      have_early = true;
-    } else if (read_ec == bhttp::error::body_limit) {
-      // A Content-Length above the limit is refused before any of the body is read.
-      early = ErrorResponse(Error{ErrorCode::kPayloadTooLarge, {}});
-      have_early = true;
-    } else if (read_ec) {
-      if (!IsProtocolError(read_ec)) {
-        break;  // closed, timed out or cancelled
-      }
-      early = ErrorResponse(Error{ErrorCode::kInvalidRequest, "malformed HTTP request"});
-      have_early = true;
+    Parser parser;
+    ReadOutcome read = co_await ReadRequest(*c, buffer, parser, first);
+    if (read.result == ReadResult::kClosed) {
+      break;
     }
-    const auto start = std::chrono::steady_clock::now();
-    if (!have_early) {
-      if (auto framing = FramingError(parser)) {
-        early = std::move(*framing);
-        have_early = true;
-      }
-    }
-    if (!have_early && !parser.is_done()) {
-      const auto length = parser.content_length();
-      if (length && *length > options.body_limit) {
-        early = ErrorResponse(Error{ErrorCode::kPayloadTooLarge, {}});
-        have_early = true;
-      } else {
-        auto& head = parser.get();
-        const auto expect = head[bhttp::field::expect];
-        if (beast::iequals(expect, "100-continue")) {
-          static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-          c->stream.expires_after(options.write_timeout);
-          auto [cont_ec, cont_n] =
-              co_await net::async_write(c->stream, net::buffer(kContinue), kTuple);
-          if (cont_ec) {
-            break;
-          }
-        }
-        c->stream.expires_after(options.body_timeout);
-        auto [body_ec, body_n] = co_await bhttp::async_read(c->stream, buffer, parser, kTuple);
-        if (body_ec == bhttp::error::body_limit) {
-          early = ErrorResponse(Error{ErrorCode::kPayloadTooLarge, {}});
-          have_early = true;
-        } else if (body_ec && IsProtocolError(body_ec)) {
-          early = ErrorResponse(Error{ErrorCode::kInvalidRequest, "malformed HTTP request"});
-          have_early = true;
-        } else if (body_ec) {
-          break;
-        }
-      }
-    }
-
-    size_t route_index = router.size();
-    Method method = Method::kOther;
-    Response response;
+    Exchange exchange{read.start, router.size(), Method::kOther, {}};
     unsigned version = 11;
     bool keep_alive = false;
-    if (have_early) {
-      response = std::move(early);
-      response.close = true;
+    if (read.result == ReadResult::kAnswer) {
+      exchange.response = std::move(read.answer);
+      exchange.response.close = true;
     } else {
-      auto& msg = parser.get();
+      const Message& msg = parser.get();
       version = msg.version();
       keep_alive = msg.keep_alive();
-      fields.clear();
-      for (const auto& field : msg) {
-        fields.push_back(HeaderField{field.name_string(), field.value()});
-      }
-      Request request;
-      request.method = ParseMethod(msg.method_string());
-      method = request.method;
-      request.target = msg.target();
-      const size_t q = request.target.find('?');
-      request.path = request.target.substr(0, q);
-      request.query =
-          q == std::string_view::npos ? std::string_view() : request.target.substr(q + 1);
-      request.headers = fields;
-      request.body = msg.body();
-      if (peer_is_proxy) {
-        ClientAddress client = trusted_proxies.Resolve(*peer, fields);
-        client_ip = std::move(client.ip);
-        request.is_tls = client.forwarded_https;
-        request.forwarded_host = client.forwarded_host;
-      }
-      request.remote_ip = client_ip;
+      Request request = MakeRequest(msg, fields, peer, client_ip);
+      exchange.method = request.method;
       Deferred deferred;
-      response = Dispatch(request, &route_index, &method, &deferred);
+      exchange.response = Dispatch(request, &exchange.route_index, &exchange.method, &deferred);
       if (deferred.pool != nullptr) {
-        response = co_await RunDeferred(std::move(deferred));
+        exchange.response = co_await RunDeferred(std::move(deferred));
       }
     }
-
-    keep_alive = keep_alive && !response.close && !draining.load();
-    SerializeResponse(response, version, keep_alive, out);
-    // Fast path: a response almost always fits the socket buffer, so try one non-blocking
-    // send first and fall back to an async write (under the write timeout) for the rest.
-    boost::system::error_code write_ec;
-    size_t sent = c->stream.socket().write_some(net::buffer(out), write_ec);
-    if (write_ec == net::error::would_block || write_ec == net::error::try_again) {
-      write_ec = {};
-      sent = 0;
-    }
-    if (!write_ec && sent < out.size()) {
-      c->stream.expires_after(options.write_timeout);
-      auto [async_ec, async_n] = co_await net::async_write(
-          c->stream, net::buffer(out.data() + sent, out.size() - sent), kTuple);
-      write_ec = async_ec;
-    }
-    const auto latency = std::chrono::steady_clock::now() - start;
-    metrics.Observe(route_index, response.status, latency);
-    access_log.Write(MethodName(method),
-                     route_index < router.size()
-                         ? std::string_view(router.RoutePattern(route_index))
-                         : std::string_view("unmatched"),
-                     response.status, latency, response.session_id, client_ip);
+    keep_alive = keep_alive && !exchange.response.close && !draining.load();
+    SerializeResponse(exchange.response, version, keep_alive, out);
+    const boost::system::error_code write_ec = co_await Write(*c, out);
+    Record(exchange, client_ip);
     if (write_ec || !keep_alive) {
       break;
     }
